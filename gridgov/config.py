@@ -1,0 +1,92 @@
+"""Settings from the environment (``GRIDGOV_*``) or a TOML config file.
+
+Precedence: explicit arguments > environment > config file (``GRIDGOV_CONFIG`` or
+``<data_dir>/gridgov.toml``) > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads ``GRIDGOV_CONFIG`` or ``<data_dir>/gridgov.toml`` if it exists."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("GRIDGOV_CONFIG")
+        if not path:
+            data_dir = os.environ.get("GRIDGOV_DATA_DIR", "gridgov-data")
+            path = str(Path(data_dir) / "gridgov.toml")
+        p = Path(path)
+        if not p.is_file():
+            return {}
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+        return data.get("gridgov", data)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", extra="ignore")
+
+    data_dir: Path = Path("gridgov-data")
+    database_url: str | None = None
+    environment: Literal["development", "production", "test"] = "development"
+    secret_key: str = PLACEHOLDER_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    timezone: str = "Asia/Shanghai"
+    # CJ/T 213 numbers unit grids with 2 digits inside a community; Beijing-style deployments use 3.
+    grid_seq_digits: Literal[2, 3] = 2
+    # Topology checks ignore gaps and overlaps smaller than this (m²): digitising noise.
+    topology_tolerance_m2: float = Field(1.0, ge=0)
+    default_grid_area_m2: float = Field(10_000.0, gt=0)
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("GRIDGOV_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gridgov.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

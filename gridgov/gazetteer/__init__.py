@@ -1,0 +1,1 @@
+"""Address gazetteer (地名地址库): door plates and buildings resolved to points."""

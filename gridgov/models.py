@@ -1,0 +1,19 @@
+"""Imports every domain's tables so metadata (Alembic, tests) sees them all."""
+
+from gridgov.accounts.models import User
+from gridgov.gazetteer.models import GazetteerEntry
+from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
+from gridgov.registry.models import Building
+from gridgov.roads.models import Road
+
+__all__ = [
+    "Building",
+    "GazetteerEntry",
+    "GridRevision",
+    "GridSet",
+    "GridSetMember",
+    "Region",
+    "Road",
+    "UnitGrid",
+    "User",
+]

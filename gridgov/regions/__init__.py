@@ -1,0 +1,1 @@
+"""Administrative units (city → district → street → community) and versioned unit grids."""

@@ -1,0 +1,1 @@
+"""Road lines: map layer, grid-division boundaries and (later) the routing network."""
