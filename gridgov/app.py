@@ -1,0 +1,78 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridgov import __version__
+from gridgov.config import Settings, get_settings
+from gridgov.db import get_engine, session_factory
+from gridgov.errors import GridgovError
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings)
+    app = FastAPI(
+        title="gridgov",
+        version=__version__,
+        description="网格化城市治理平台 — grid governance platform API",
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+    _install_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from gridgov.gazetteer.api import router as gazetteer_router
+    from gridgov.regions.api import router as regions_router
+    from gridgov.web.pages import mount as mount_web
+
+    app.include_router(regions_router, prefix="/api")
+    app.include_router(gazetteer_router, prefix="/api")
+    mount_web(app)
+
+
+def _error(status: int, body: dict[str, Any]) -> ORJSONResponse:
+    return ORJSONResponse(status_code=status, content=body)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GridgovError)
+    async def _domain(_: Request, exc: GridgovError) -> ORJSONResponse:
+        return _error(exc.status, exc.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
+                "message": e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        msg = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return _error(422, {"code": "invalid", "message": msg, "problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, {"code": code, "message": str(exc.detail)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+        # Never a traceback to the client; the server log keeps it.
+        import logging
+
+        logging.getLogger("gridgov").exception("unhandled error")
+        return _error(500, {"code": "internal", "message": "internal error; see the server log"})

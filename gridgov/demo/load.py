@@ -1,0 +1,253 @@
+"""Load the generated demo district into a database through the real services.
+
+Regions and grids go through the same validation as any import (so the demo proves the
+generator's output is a valid tiling); roads, buildings and the gazetteer are bulk-inserted.
+Supervisors (监督员) get responsibility grids of 3–6 neighbouring unit grids of one community;
+each street gets a sanitation professional grid (环卫专业网格).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.models import Role, User
+from gridgov.config import Settings, get_settings
+from gridgov.db import session_scope
+from gridgov.demo import DemoDistrict, generate_district
+from gridgov.gazetteer.service import add_entries
+from gridgov.regions import service
+from gridgov.regions.models import GridSet, GridSetKind, GridSetMember, Region
+from gridgov.regions.schemas import GridIn, RegionIn
+from gridgov.registry.models import Building
+from gridgov.roads.models import Road, RoadClass
+
+Progress = Callable[[str, float], None]
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建文辉玲红雪梅鹏飞"
+RESPONSIBILITY_SIZE = (
+    4  # unit grids per supervisor: Dongcheng had ~1,600 grids and ~400 supervisors
+)
+
+
+@dataclass
+class DemoSummary:
+    regions: int
+    grids: int
+    roads: int
+    buildings: int
+    addresses: int
+    supervisors: int
+
+
+def is_loaded(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Region)))
+
+
+def load_demo(
+    engine: Engine,
+    *,
+    scale: float = 1.0,
+    seed: int = 1,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    settings = settings or get_settings()
+    report = progress or (lambda _stage, _f: None)
+
+    def gen_progress(stage: str, fraction: float) -> None:
+        report(f"生成 {stage}", 0.6 * fraction)
+
+    district = generate_district(seed=seed, scale=scale, progress=gen_progress)
+    with session_scope(engine) as session:
+        report("regions", 0.62)
+        _load_regions(session, district)
+        report("grids", 0.70)
+        grids = [
+            GridIn(
+                geom=g.geom,
+                code=f"{g.community_code}{g.seq:0{settings.grid_seq_digits}d}",
+                community_code=g.community_code,
+            )
+            for g in district.grids
+        ]
+        service.save_grids(
+            session,
+            grids,
+            digits=settings.grid_seq_digits,
+            source="demo",
+            note="demo district",
+            tolerance_m2=settings.topology_tolerance_m2,
+        )
+        report("roads", 0.82)
+        _load_roads(session, district)
+        report("buildings", 0.86)
+        building_ids = _load_buildings(session, district)
+        report("gazetteer", 0.92)
+        add_entries(
+            session,
+            [
+                {
+                    "kind": a.kind,
+                    "address": a.address,
+                    "lon": a.lon,
+                    "lat": a.lat,
+                    "building_id": building_ids[a.building_index]
+                    if a.building_index is not None
+                    else None,
+                }
+                for a in district.addresses
+            ],
+            source="demo",
+        )
+        report("supervisors", 0.97)
+        supervisors = _load_supervisors(session, [g.code for g in grids])  # type: ignore[misc]
+        _load_professional_grids(session, district, [g.code for g in grids])  # type: ignore[misc]
+    report("done", 1.0)
+    return DemoSummary(
+        regions=2 + len(district.streets) + len(district.communities),
+        grids=len(district.grids),
+        roads=len(district.roads),
+        buildings=len(district.buildings),
+        addresses=len(district.addresses),
+        supervisors=supervisors,
+    )
+
+
+def _load_regions(session: Session, d: DemoDistrict) -> None:
+    items = [
+        RegionIn(
+            code=r.code,
+            name=r.name,
+            geom=r.geom,
+            level=r.level,
+            parent_code=r.parent_code,
+            population=r.population,
+        )
+        for r in [d.city, d.district, *d.streets, *d.communities]
+    ]
+    service.import_regions(session, items)
+
+
+def _load_roads(session: Session, d: DemoDistrict) -> None:
+    rows = []
+    for r in d.roads:
+        b = r.geom.bounds
+        rows.append(
+            {
+                "name": r.name,
+                "road_class": RoadClass(r.road_class),
+                "width_m": r.width_m,
+                "geom": r.geom,
+                "minx": b[0],
+                "miny": b[1],
+                "maxx": b[2],
+                "maxy": b[3],
+                "source": "demo",
+            }
+        )
+    if rows:
+        session.execute(insert(Road), rows)
+
+
+def _load_buildings(session: Session, d: DemoDistrict) -> list[int]:
+    first = (session.scalar(select(func.max(Building.id))) or 0) + 1
+    rows = []
+    for i, b in enumerate(d.buildings):
+        bb = b.geom.bounds
+        rows.append(
+            {
+                "id": first + i,
+                "name": b.name,
+                "address": b.address,
+                "floors": b.floors,
+                "use": b.use,
+                "geom": b.geom,
+                "minx": bb[0],
+                "miny": bb[1],
+                "maxx": bb[2],
+                "maxy": bb[3],
+                "source": "demo",
+            }
+        )
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Building), rows[start : start + 5000])
+    _bump_sequence(session, "building")
+    return [first + i for i in range(len(rows))]
+
+
+def _bump_sequence(session: Session, table: str) -> None:
+    """Explicit ids were inserted: move PostgreSQL's sequence past them."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )
+
+
+def _person_name(i: int) -> str:
+    return (
+        SURNAMES[i % len(SURNAMES)]
+        + GIVEN[(i * 7) % len(GIVEN)]
+        + (GIVEN[(i * 13 + 5) % len(GIVEN)] if i % 3 else "")
+    )
+
+
+def _load_supervisors(session: Session, grid_codes: list[str]) -> int:
+    """One supervisor per ~4 consecutive grids of a community (consecutive = neighbours in
+    reading order), each with a responsibility grid (责任网格)."""
+    by_comm: dict[str, list[str]] = {}
+    for code in sorted(grid_codes):
+        by_comm.setdefault(code[:12], []).append(code)
+    n = 0
+    for comm, codes in by_comm.items():
+        chunks = max(1, round(len(codes) / RESPONSIBILITY_SIZE))
+        size = -(-len(codes) // chunks)
+        for k in range(chunks):
+            members = codes[k * size : (k + 1) * size]
+            if not members:
+                continue
+            n += 1
+            user = User(username=f"jdy{n:04d}", name=_person_name(n), role=Role.SUPERVISOR)
+            session.add(user)
+            session.flush()
+            gs = GridSet(
+                code=f"ZR{comm}{k + 1:02d}",
+                kind=GridSetKind.RESPONSIBILITY,
+                name=f"责任网格 {comm}-{k + 1}",
+                assignee_id=user.id,
+            )
+            session.add(gs)
+            session.flush()
+            session.execute(
+                insert(GridSetMember), [{"grid_set_id": gs.id, "grid_code": c} for c in members]
+            )
+    return n
+
+
+def _load_professional_grids(session: Session, d: DemoDistrict, grid_codes: list[str]) -> None:
+    for street in d.streets:
+        gs = GridSet(
+            code=f"HW{street.code}",
+            kind=GridSetKind.PROFESSIONAL,
+            name=f"{street.name}环卫专业网格",
+            line_of_work="环境卫生",
+        )
+        session.add(gs)
+        session.flush()
+        members = [c for c in grid_codes if c.startswith(street.code)]
+        if members:
+            session.execute(
+                insert(GridSetMember), [{"grid_set_id": gs.id, "grid_code": c} for c in members]
+            )
+
+
+__all__ = ["DemoSummary", "is_loaded", "load_demo"]
