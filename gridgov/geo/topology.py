@@ -75,8 +75,8 @@ def _reason_location(reason: str) -> tuple[float, float] | None:
     return None
 
 
-def _where(proj: LocalProjection, part_m: BaseGeometry) -> tuple[float, float]:
-    pt = proj.unproject(part_m.representative_point())
+def _where(part: BaseGeometry) -> tuple[float, float]:
+    pt = part.representative_point()
     return (round(pt.x, 7), round(pt.y, 7))
 
 
@@ -102,16 +102,20 @@ def check_tiling(
     problems: list[Problem] = []
     if not children:
         return problems
+    # Set operations run on the stored lon/lat coordinates: projecting first would bend edges
+    # differently for a polygon and its neighbour (chord vs curve) and invent slivers. Only the
+    # resulting pieces are projected, to measure them.
     child_geoms = np.array([g for _, _, g in children], dtype=object)
-    all_geoms = np.concatenate([child_geoms, np.array([g for _, g in parents], dtype=object)])
-    proj = LocalProjection.around(all_geoms)
-    child_m = proj.project(child_geoms)
-    parent_m = {code: proj.project(g) for code, g in parents}
+    proj = LocalProjection.around(child_geoms)
+    parent_g = dict(parents)
     feats = list(feature_numbers) if feature_numbers is not None else [None] * len(children)
 
+    def area(geom: BaseGeometry) -> float:
+        return float(shapely.area(proj.project(geom)))
+
     # 1. each child inside its declared parent
-    for i, (code, parent_code, _) in enumerate(children):
-        pg = parent_m.get(parent_code)
+    for i, (code, parent_code, geom) in enumerate(children):
+        pg = parent_g.get(parent_code)
         if pg is None:
             problems.append(
                 Problem(
@@ -122,37 +126,46 @@ def check_tiling(
                 )
             )
             continue
-        outside = shapely.difference(child_m[i], pg)
-        area = float(shapely.area(outside))
-        if area > tolerance_m2:
+        if shapely.covers(pg, geom):
+            continue
+        outside = shapely.difference(geom, pg)
+        a = area(outside)
+        if a > tolerance_m2:
             problems.append(
                 Problem(
                     "outside_parent",
-                    f"{child_label} {code}: {area:.1f} m² lies outside {parent_code}",
+                    f"{child_label} {code}: {a:.1f} m² lies outside {parent_code}",
                     [code, parent_code],
                     feats[i],
-                    round(area, 1),
-                    _where(proj, outside),
+                    round(a, 1),
+                    _where(outside),
                 )
             )
 
     # 2. no overlaps between children
-    tree = shapely.STRtree(child_m)
-    left, right = tree.query(child_m, predicate="intersects")
-    keep = left < right
-    for a, b in zip(left[keep], right[keep], strict=True):
-        inter = shapely.intersection(child_m[a], child_m[b])
-        area = float(shapely.area(inter))
-        if area > tolerance_m2:
-            ca, cb = children[a][0], children[b][0]
+    tree = shapely.STRtree(child_geoms)
+    # "overlaps" misses a child lying wholly inside (or equal to) another: add "contains".
+    pairs = np.concatenate(
+        [
+            tree.query(child_geoms, predicate="overlaps"),
+            tree.query(child_geoms, predicate="contains"),
+        ],
+        axis=1,
+    )
+    pairs = np.unique(np.sort(pairs, axis=0), axis=1)
+    for a_i, b_i in pairs[:, pairs[0] < pairs[1]].T:
+        inter = shapely.intersection(child_geoms[a_i], child_geoms[b_i])
+        a = area(inter)
+        if a > tolerance_m2:
+            ca, cb = children[a_i][0], children[b_i][0]
             problems.append(
                 Problem(
                     "overlap",
-                    f"{child_label}s {ca} and {cb} overlap by {area:.1f} m²",
+                    f"{child_label}s {ca} and {cb} overlap by {a:.1f} m²",
                     [ca, cb],
-                    feats[b],
-                    round(area, 1),
-                    _where(proj, inter),
+                    feats[b_i],
+                    round(a, 1),
+                    _where(inter),
                 )
             )
 
@@ -162,23 +175,22 @@ def check_tiling(
         for i, (_, parent_code, _) in enumerate(children):
             by_parent.setdefault(parent_code, []).append(i)
         for parent_code, idx in by_parent.items():
-            pg = parent_m.get(parent_code)
+            pg = parent_g.get(parent_code)
             if pg is None:
                 continue
-            covered = shapely.union_all(child_m[idx])
-            gap = shapely.difference(pg, covered)
+            gap = shapely.difference(pg, shapely.union_all(child_geoms[idx]))
             for part in _parts(gap):
-                area = float(part.area)
-                if area > tolerance_m2:
+                a = area(part)
+                if a > tolerance_m2:
                     problems.append(
                         Problem(
                             "gap",
-                            f"gap of {area:.1f} m² inside {parent_code} "
+                            f"gap of {a:.1f} m² inside {parent_code} "
                             f"not covered by any {child_label}",
                             [parent_code],
                             None,
-                            round(area, 1),
-                            _where(proj, part),
+                            round(a, 1),
+                            _where(part),
                         )
                     )
     return problems
