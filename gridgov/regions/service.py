@@ -165,28 +165,34 @@ def _check_region_tiling(
         geom = incoming[pc].geom if pc in incoming else _geom_of(session, pc)
         if geom is not None:
             parent_geoms.append((pc, geom))
-    children: list[tuple[str, str, BaseGeometry]] = []
-    feats: list[int | None] = []
+    # One check per level: a street and the district holding it are not an overlap.
+    by_level: dict[Level, tuple[list[tuple[str, str, BaseGeometry]], list[int | None]]] = {}
     parent_ids = {
         r.id: r.code for r in session.scalars(select(Region).where(Region.code.in_(parents)))
     }
     if parent_ids:
         for r in session.scalars(select(Region).where(Region.parent_id.in_(parent_ids))):
             if r.code not in incoming:
-                children.append((r.code, parent_ids[r.parent_id], r.geom))  # type: ignore[index]
+                kids, feats = by_level.setdefault(r.level, ([], []))
+                kids.append((r.code, parent_ids[r.parent_id], r.geom))  # type: ignore[index]
                 feats.append(None)
+    levels = {i.code: lvl for i, lvl in parsed}
     for code, pc in parent_of.items():
         if pc:
-            children.append((code, pc, incoming[code].geom))  # type: ignore[arg-type]
+            kids, feats = by_level.setdefault(levels[code], ([], []))
+            kids.append((code, pc, incoming[code].geom))  # type: ignore[arg-type]
             feats.append(incoming[code].feature)
-    return check_tiling(
-        parent_geoms,
-        children,
-        tolerance_m2=tolerance_m2,
-        child_label="region",
-        feature_numbers=feats,
-        check_gaps=False,
-    )
+    problems: list[Problem] = []
+    for kids, feats in by_level.values():
+        problems += check_tiling(
+            parent_geoms,
+            kids,
+            tolerance_m2=tolerance_m2,
+            child_label="region",
+            feature_numbers=feats,
+            check_gaps=False,
+        )
+    return problems
 
 
 def _geom_of(session: Session, code: str) -> BaseGeometry | None:
