@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,7 +23,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="gridgov",
         version=__version__,
         description="网格化城市治理平台 — grid governance platform API",
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -43,17 +42,17 @@ def _include_routers(app: FastAPI) -> None:
     mount_web(app)
 
 
-def _error(status: int, body: dict[str, Any]) -> ORJSONResponse:
-    return ORJSONResponse(status_code=status, content=body)
+def _error(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GridgovError)
-    async def _domain(_: Request, exc: GridgovError) -> ORJSONResponse:
+    async def _domain(_: Request, exc: GridgovError) -> JSONResponse:
         return _error(exc.status, exc.to_dict())
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
@@ -65,12 +64,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, {"code": "invalid", "message": msg, "problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, {"code": code, "message": str(exc.detail)})
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # Never a traceback to the client; the server log keeps it.
         import logging
 
