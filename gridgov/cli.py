@@ -303,6 +303,39 @@ def grids_divide(
     console.print(result.summary())
 
 
+@grids_app.command("set")
+def grids_set(
+    code: Annotated[str, typer.Argument(help="grid set code")],
+    kind: Annotated[str, typer.Option(help="responsibility | professional")],
+    name: Annotated[str, typer.Option(help="display name")],
+    grids: Annotated[str, typer.Option(help="comma-separated unit grid codes")],
+    assignee: Annotated[str | None, typer.Option(help="username of the supervisor")] = None,
+    line_of_work: Annotated[
+        str | None, typer.Option(help="professional grids: line of work")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create or replace a responsibility grid (责任网格) or professional grid (专业网格)."""
+    from gridgov.db import session_scope
+    from gridgov.regions.grid_sets import save_grid_set
+
+    settings = _settings(data_dir)
+    try:
+        with session_scope(_engine(settings)) as session:
+            gs = save_grid_set(
+                session,
+                code=code,
+                kind=kind,
+                name=name,
+                grid_codes=[c.strip() for c in grids.split(",") if c.strip()],
+                assignee=assignee,
+                line_of_work=line_of_work,
+            )
+            console.print(f"saved grid set {gs.code} ({gs.kind.value})")
+    except GridgovError as exc:
+        _fail(exc)
+
+
 @app.command()
 def geocode(
     lon: Annotated[float, typer.Argument(help="longitude")],

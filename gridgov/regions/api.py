@@ -328,3 +328,28 @@ def buildings_geojson(session: SessionDep, bbox: BBoxQuery = None) -> Response:
         bbox,
         lambda b: {"name": b.name, "address": b.address, "floors": b.floors, "use": b.use},
     )
+
+
+class GridSetOut(BaseModel):
+    code: str
+    kind: GridSetKind
+    name: str
+    line_of_work: str | None
+    assignee: dict[str, str] | None
+    grid_codes: list[str]
+
+
+@router.get("/grid-sets/{code}", response_model=GridSetOut)
+def get_grid_set(session: SessionDep, code: str) -> dict[str, Any]:
+    """A professional or responsibility grid with its unit grids and assignee."""
+    from gridgov.regions.grid_sets import get_grid_set as load
+
+    gs, members, user = load(session, code)
+    return {
+        "code": gs.code,
+        "kind": gs.kind,
+        "name": gs.name,
+        "line_of_work": gs.line_of_work,
+        "assignee": {"name": user.name, "username": user.username} if user else None,
+        "grid_codes": members,
+    }
