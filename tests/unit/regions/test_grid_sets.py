@@ -32,6 +32,7 @@ def test_responsibility_grid_assigned_to_a_supervisor(session: Session, staff: N
         assignee="jdy1",
     )
     gs, members, user = get_grid_set(session, "ZR1")
+    assert gs.name == "责任网格一"
     assert members == codes and user is not None and user.name == "李娜"
     # replacing keeps one set with the new members
     save_grid_set(
