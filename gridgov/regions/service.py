@@ -422,6 +422,12 @@ def _community_at(geom: BaseGeometry, communities: dict[str, Region]) -> str | N
     return None
 
 
+def same_shape(a: BaseGeometry, b: BaseGeometry) -> bool:
+    """Equal polygons whatever their vertex order or ring orientation (a shapefile round trip
+    rewrites both), so re-importing an unchanged grid does not create a new version."""
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-9))
+
+
 def _write_grids(
     session: Session,
     grids: Sequence[GridIn],
@@ -442,11 +448,7 @@ def _write_grids(
     keep: set[str] = set()
     for g in grids:
         row = by_code.get(g.code)  # type: ignore[arg-type]
-        if (
-            row is not None
-            and shapely.equals_exact(row.geom, g.geom, tolerance=1e-9)
-            and row.name == g.name
-        ):
+        if row is not None and same_shape(row.geom, g.geom) and row.name == g.name:
             keep.add(row.code)
     for row in current:
         if row.code in keep:
