@@ -1,0 +1,1 @@
+"""Benchmarks run by the scripts in ``bench/``; each module has a ``main(argv) -> int``."""
