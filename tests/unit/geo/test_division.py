@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from gridgov.geo.division import check_tiling, divide, reading_order
+from gridgov.geo.division import check_division, divide, reading_order
 from gridgov.geo.osm import read_osm
 from gridgov.geo.projection import LocalProjection
 
@@ -58,22 +58,22 @@ def plain_grids() -> list[Polygon]:
 
 
 def test_cross_of_roads_tiles_the_square_in_target_sized_grids(plain_grids: list[Polygon]) -> None:
-    assert check_tiling(wgs(SQUARE), plain_grids, tolerance_m=0.001) == []
+    assert check_division(wgs(SQUARE), plain_grids, tolerance_m=0.001) == []
     assert 95 <= len(plain_grids) <= 105  # 1 km² / 10,000 m²
     areas = shapely.area(metres(plain_grids))
     assert areas.min() >= 0.5 * TARGET
     assert areas.max() <= 1.5 * TARGET
 
 
-def test_check_tiling_reports_gaps_overlaps_and_spill(plain_grids: list[Polygon]) -> None:
+def test_check_division_reports_gaps_overlaps_and_spill(plain_grids: list[Polygon]) -> None:
     square = wgs(SQUARE)
-    assert any("in no grid" in p for p in check_tiling(square, plain_grids[1:]))
+    assert any("in no grid" in p for p in check_division(square, plain_grids[1:]))
     moved = shapely.affinity.translate(plain_grids[0], xoff=1e-4)  # ≈ 8.5 m east
-    problems = check_tiling(square, [moved, *plain_grids[1:]])
+    problems = check_division(square, [moved, *plain_grids[1:]])
     assert any("overlap" in p for p in problems)
     assert any("in no grid" in p for p in problems)
     spill = wgs(box(-10, -10, 50, 50))
-    assert any("outside the area" in p for p in check_tiling(square, [*plain_grids, spill]))
+    assert any("outside the area" in p for p in check_division(square, [*plain_grids, spill]))
 
 
 def test_no_grid_spans_a_road(plain_grids: list[Polygon]) -> None:
@@ -99,7 +99,7 @@ def test_buildings_where_cuts_would_fall_stay_whole(plain_grids: list[Polygon]) 
         wgs(SQUARE), [wgs(line) for line in CROSS], obstacles=[wgs(b) for b in buildings]
     )
 
-    assert check_tiling(wgs(SQUARE), grids_wgs, tolerance_m=0.001) == []
+    assert check_division(wgs(SQUARE), grids_wgs, tolerance_m=0.001) == []
     assert cut_buildings(metres(grids_wgs), buildings) == []
     areas = shapely.area(metres(grids_wgs))
     assert areas.min() >= 0.4 * TARGET and areas.max() <= 1.6 * TARGET
@@ -113,7 +113,7 @@ def test_dense_corner_gets_smaller_grids_when_balancing_objects() -> None:
 
     grids = divide(wgs(SQUARE), [wgs(line) for line in CROSS], objects=objects, balance=1.0)
 
-    assert check_tiling(wgs(SQUARE), grids, tolerance_m=0.001) == []
+    assert check_division(wgs(SQUARE), grids, tolerance_m=0.001) == []
     local = metres(grids)
     in_corner = shapely.intersects(shapely.centroid(local), box(0, 0, 250, 250))
     areas = shapely.area(local)
@@ -128,7 +128,7 @@ def test_dangling_lines_and_holes_still_tile() -> None:
 
     grids = divide(wgs(area), [wgs(line) for line in lines])
 
-    assert check_tiling(wgs(area), grids, tolerance_m=0.001) == []
+    assert check_division(wgs(area), grids, tolerance_m=0.001) == []
     assert all(isinstance(g, Polygon) for g in grids)
 
 
@@ -143,7 +143,7 @@ def test_divide_is_deterministic() -> None:
 def test_small_area_is_one_grid() -> None:
     grids = divide(wgs(box(0, 0, 80, 90)))
     assert len(grids) == 1
-    assert check_tiling(wgs(box(0, 0, 80, 90)), grids, tolerance_m=0.001) == []
+    assert check_division(wgs(box(0, 0, 80, 90)), grids, tolerance_m=0.001) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_helsinki_centre_divides_along_streets_around_buildings(
 
     grids = divide(HELSINKI_AREA, streets, obstacles=buildings, target_area_m2=TARGET)
 
-    assert check_tiling(HELSINKI_AREA, grids, tolerance_m=0.001) == []
+    assert check_division(HELSINKI_AREA, grids, tolerance_m=0.001) == []
     proj = LocalProjection.around(HELSINKI_AREA)
     area_m = proj.project(HELSINKI_AREA)
     local = proj.project(np.asarray(grids, dtype=object))
