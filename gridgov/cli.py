@@ -50,20 +50,23 @@ def _fail(exc: GridgovError) -> None:
     if exc.where:
         err.print("  " + ", ".join(f"{k}={v}" for k, v in exc.where.items()))
     if isinstance(exc, ImportRejected) and exc.problems:
-        table = Table("#", "kind", "codes", "feature", "area m²", "where (lon, lat)", "message")
+        # One line per problem (not a table): codes and coordinates must never be truncated.
         for i, p in enumerate(exc.problems[:50], 1):
-            table.add_row(
-                str(i),
-                p.get("kind", p.get("field", "")),
-                ",".join(p.get("codes", [])),
-                str(p.get("feature", p.get("row", ""))),
-                str(p.get("area_m2", "")),
-                str(p.get("location", "")),
-                p.get("message", p.get("reason", "")),
+            where = []
+            if p.get("feature") or p.get("row"):
+                where.append(f"feature {p.get('feature') or p.get('row')}")
+            if p.get("field"):
+                where.append(f"field {p['field']}")
+            if p.get("location"):
+                where.append("at {:.6f}, {:.6f}".format(*p["location"]))
+            detail = f" ({'; '.join(where)})" if where else ""
+            err.print(
+                f"  {i:>3}. [{p.get('kind', 'invalid')}] {p.get('message', '')}{detail}",
+                soft_wrap=True,
+                highlight=False,
             )
-        err.print(table)
         if len(exc.problems) > 50:
-            err.print(f"… and {len(exc.problems) - 50} more")
+            err.print(f"  … and {len(exc.problems) - 50} more")
     raise typer.Exit(2)
 
 
