@@ -87,3 +87,41 @@ def unproject_onto(
         return lonlat
 
     return np.asarray(shapely.transform(np.asarray(pieces, dtype=object), to_lonlat))
+
+
+def reattach_parts(geoms: Sequence[Polygon], precision: float = 1e-9) -> list[Polygon]:
+    """One valid Polygon per grid without losing any area.
+
+    Putting vertices back on the lon/lat edge can pinch a piece: a vertex a fraction of a
+    millimetre inside the edge lands on it, and the ring touches itself. Repairing such a piece
+    gives several parts; the largest stays the grid and each other part joins the neighbouring
+    grid with which it shares the longest edge (overlay on a ``precision`` grid, in degrees).
+    """
+    grids: list[Polygon] = []
+    detached: list[Polygon] = []
+    for g in geoms:
+        if g.geom_type == "Polygon" and g.is_valid:
+            grids.append(g)
+            continue
+        parts = polygons(shapely.make_valid(g))
+        grids.append(parts[0])
+        detached.extend(parts[1:])
+    if not detached:
+        return grids
+    tree = shapely.STRtree(np.asarray(grids, dtype=object))
+    for part in detached:
+        near = tree.query(part, predicate="intersects")
+        shared = [
+            shapely.length(
+                shapely.intersection(grids[i].boundary, part.boundary, grid_size=precision)
+            )
+            for i in near
+        ]
+        if not shared or max(shared) == 0:
+            if part.area > precision**2:  # below that it is numerical dust, not land
+                grids.append(part)  # touches nobody along an edge: a grid of its own
+            continue
+        best = int(near[int(np.argmax(shared))])
+        merged = polygons(shapely.union(grids[best], part, grid_size=precision))
+        grids[best] = merged[0]
+    return grids

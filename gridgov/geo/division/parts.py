@@ -28,10 +28,3 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
             parts = polygons(g)
             out[n] = parts[0] if len(parts) == 1 else MultiPolygon(parts)
     return out
-
-
-def as_polygon(geom: BaseGeometry) -> Polygon:
-    """``geom`` as one valid Polygon (its largest part if unprojecting made it invalid)."""
-    if geom.geom_type == "Polygon" and geom.is_valid:
-        return geom
-    return polygons(shapely.make_valid(geom))[0]

@@ -9,11 +9,10 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gridgov.geo.division.blocks import blocks
-from gridgov.geo.division.clean import renode, unproject_onto
+from gridgov.geo.division.clean import reattach_parts, renode, unproject_onto
 from gridgov.geo.division.context import build_context, clean_area
 from gridgov.geo.division.merge import merge_small
 from gridgov.geo.division.order import reading_order
-from gridgov.geo.division.parts import as_polygon
 from gridgov.geo.division.split import split
 from gridgov.geo.projection import LocalProjection
 
@@ -59,5 +58,5 @@ def divide(
     pieces = renode(pieces, area_m, grid)
     pieces = merge_small(pieces, ctx, resplit=False)  # parts the re-noding cut off (rare)
 
-    out = [as_polygon(g) for g in unproject_onto(area, pieces, proj, 3 * grid)]
+    out = reattach_parts(list(unproject_onto(area, pieces, proj, 3 * grid)))
     return [out[i] for i in reading_order(out)]

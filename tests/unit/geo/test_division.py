@@ -235,3 +235,20 @@ def test_helsinki_centre_divides_along_streets_around_buildings(
     assert len(footprints) > 100
     unavoidable = [b for b in cut if b.intersects(street_lines) or b.intersects(area_m.boundary)]
     assert cut == unavoidable
+
+
+def test_a_pinched_grid_gives_its_detached_part_to_a_neighbour() -> None:
+    """A ring touching itself (as unprojection onto the lon/lat edge can make it) loses no area."""
+    from shapely.geometry import box
+
+    from gridgov.geo.division.clean import reattach_parts
+
+    # A: the lower half plus a triangle above it hanging on the single point (2, 2)
+    pinched = Polygon([(0, 0), (4, 0), (4, 2), (2, 2), (3, 3), (1, 3), (2, 2), (0, 2)])
+    upper = box(0, 2, 4, 4).difference(Polygon([(2, 2), (3, 3), (1, 3)]))
+    assert not pinched.is_valid
+    out = reattach_parts([pinched, upper])
+    assert len(out) == 2
+    assert all(g.geom_type == "Polygon" and g.is_valid for g in out)
+    assert sum(g.area for g in out) == pytest.approx(16.0)
+    assert out[0].area == pytest.approx(8.0)  # the triangle went to the upper grid
