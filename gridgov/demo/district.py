@@ -399,11 +399,10 @@ def generate_grids(scale: float, seed: int = 1) -> list[Polygon]:
     """
     if scale <= 1:
         return [g.geom for g in generate_district(seed, scale).grids]
-    base = generate_district(seed, 1.0).grids
-    placer = _Placer()
-    projected = placer.proj.project(np.array([g.geom for g in base], dtype=object))
-    local = _shift(projected, -placer.origin.x, -placer.origin.y)
-    minx, miny, maxx, maxy = shapely.total_bounds(local)
+    base = np.array([g.geom for g in generate_district(seed, 1.0).grids], dtype=object)
+    # Copies are translated in lon/lat: a round trip through a projection would move vertices
+    # by float noise and pinch some polygons into invalid ones.
+    minx, miny, maxx, maxy = shapely.total_bounds(base)
     copies = math.ceil(scale)
     cols = math.ceil(math.sqrt(copies))
     rows = math.ceil(copies / cols)
@@ -414,7 +413,7 @@ def generate_grids(scale: float, seed: int = 1) -> list[Polygon]:
         r, c = divmod(k, cols)
         dx = (c - (cols - 1) / 2) * (maxx - minx)
         dy = ((rows - 1) / 2 - r) * (maxy - miny)
-        out.append(placer.to_wgs84(_shift(local[:take], dx, dy)))
+        out.append(_shift(base[:take], dx, dy))
     return list(np.concatenate(out))
 
 
