@@ -135,3 +135,39 @@ def test_map_extent_empty_and_loaded(client: TestClient, session: Session) -> No
     make_district(session)
     body = client.get("/api/map/extent").json()
     assert body["bbox"] == pytest.approx([X0, Y0, X0 + 8 * D, Y0 + 2 * D])
+
+
+def test_geocoding_follows_a_redrawn_grid(client: TestClient, session: Session) -> None:
+    """The in-memory index is rebuilt when the grid revision changes; old cases keep theirs."""
+    from shapely.geometry import box
+
+    from gridgov.regions import service
+    from gridgov.regions.schemas import GridIn
+    from tests.factories.regions import grid_boxes
+
+    make_district(session)
+    lon, lat = X0 + 0.9 * D, Y0 + 1.5 * D  # in grid 01, near its east edge
+    assert client.get("/api/geocode", params={"lon": lon, "lat": lat}).json()["grid"]["code"] == (
+        COMMUNITIES[0] + "01"
+    )
+    b1, b2 = grid_boxes(0)[:2]
+    service.save_grids(
+        session,
+        [
+            GridIn(
+                geom=box(b1.bounds[0], b1.bounds[1], X0 + 0.75 * D, b1.bounds[3]),
+                code=COMMUNITIES[0] + "01",
+            ),
+            GridIn(
+                geom=box(X0 + 0.75 * D, b2.bounds[1], b2.bounds[2], b2.bounds[3]),
+                code=COMMUNITIES[0] + "02",
+            ),
+        ],
+        digits=2,
+        source="edit",
+        replace=False,
+    )
+    body = client.get("/api/geocode", params={"lon": lon, "lat": lat}).json()
+    assert body["grid"]["code"] == COMMUNITIES[0] + "02"
+    versions = client.get(f"/api/grids/{COMMUNITIES[0]}01/versions").json()
+    assert len(versions) == 2 and versions[0]["valid_to"] is not None
