@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridgov import __version__
 from gridgov.config import Settings, get_settings
-from gridgov.db import get_engine, session_factory
+from gridgov.db import get_engine
 from gridgov.errors import GridgovError
 
 
@@ -26,7 +26,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = session_factory(engine)
     _install_error_handlers(app)
     _include_routers(app)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from gridgov.config import Settings, get_settings
 from gridgov.errors import GridgovError, ImportRejected
@@ -68,6 +71,19 @@ def _fail(exc: GridgovError) -> None:
         if len(exc.problems) > 50:
             err.print(f"  … and {len(exc.problems) - 50} more")
     raise typer.Exit(2)
+
+
+@contextmanager
+def _work(data_dir: Path | None) -> Iterator[tuple[Session, Settings]]:
+    """A committed session on the data directory; a domain error becomes a message and exit 2."""
+    from gridgov.db import session_scope
+
+    settings = _settings(data_dir)
+    try:
+        with session_scope(_engine(settings)) as session:
+            yield session, settings
+    except GridgovError as exc:
+        _fail(exc)
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -185,38 +201,30 @@ def import_file(
     data_dir: DataDir = None,
 ) -> None:
     """Import a file. Everything is validated first; a bad file changes nothing."""
-    from gridgov.db import session_scope
+    with _work(data_dir) as (session, settings), _progress_bar() as bar:
+        task = bar.add_task(f"import {layer}", total=None)
 
-    settings = _settings(data_dir)
-    engine = _engine(settings)
-    try:
-        with session_scope(engine) as session, _progress_bar() as bar:
-            task = bar.add_task(f"import {layer}", total=None)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        if layer == "gazetteer":
+            from gridgov.gazetteer.service import import_csv
 
-            if layer == "gazetteer":
-                from gridgov.gazetteer.service import import_csv
+            n = import_csv(session, path, encoding=encoding, progress=progress)
+            console.print(f"imported {n} addresses from {path}")
+            return
+        from gridgov.layers import IMPORTERS
 
-                n = import_csv(session, path, encoding=encoding, progress=progress)
-                console.print(f"imported {n} addresses from {path}")
-                return
-            from gridgov.layers import IMPORTERS
-
-            if layer not in IMPORTERS:
-                raise GridgovError(
-                    f"unknown layer {layer!r}; choose one of "
-                    f"{', '.join([*IMPORTERS, 'gazetteer'])}",
-                    field="layer",
-                )
-            opts: dict[str, Any] = {"layer": layer_name, "encoding": encoding}
-            if layer in ("roads", "buildings"):
-                opts["mode"] = "append" if append else "replace"
-            summary = IMPORTERS[layer](session, path, settings=settings, progress=progress, **opts)
-        console.print(f"imported: {summary}")
-    except GridgovError as exc:
-        _fail(exc)
+        if layer not in IMPORTERS:
+            raise GridgovError(
+                f"unknown layer {layer!r}; choose one of {', '.join([*IMPORTERS, 'gazetteer'])}",
+                field="layer",
+            )
+        opts: dict[str, Any] = {"layer": layer_name, "encoding": encoding}
+        if layer in ("roads", "buildings"):
+            opts["mode"] = "append" if append else "replace"
+        summary = IMPORTERS[layer](session, path, settings=settings, progress=progress, **opts)
+    console.print(f"imported: {summary}")
 
 
 @app.command("export")
@@ -227,34 +235,26 @@ def export_file(
     data_dir: DataDir = None,
 ) -> None:
     """Export a layer to a file."""
-    from gridgov.db import session_scope
+    with _work(data_dir) as (session, _):
+        if layer == "gazetteer":
+            from gridgov.gazetteer.service import export_csv
 
-    settings = _settings(data_dir)
-    try:
-        with session_scope(_engine(settings)) as session:
-            if layer == "gazetteer":
-                from gridgov.gazetteer.service import export_csv
+            n = export_csv(session, path)
+        else:
+            from gridgov.layers import EXPORTERS
 
-                n = export_csv(session, path)
-            else:
-                from gridgov.layers import EXPORTERS
-
-                if layer not in EXPORTERS:
-                    raise GridgovError(f"unknown layer {layer!r}", field="layer")
-                n = EXPORTERS[layer](session, path, region_code=region)
-        console.print(f"exported {n} features to {path}")
-    except GridgovError as exc:
-        _fail(exc)
+            if layer not in EXPORTERS:
+                raise GridgovError(f"unknown layer {layer!r}", field="layer")
+            n = EXPORTERS[layer](session, path, region_code=region)
+    console.print(f"exported {n} features to {path}")
 
 
 @grids_app.command("validate")
 def grids_validate(data_dir: DataDir = None) -> None:
     """Check the stored grid layer: inside communities, no overlaps, no gaps."""
-    from gridgov.db import session_scope
     from gridgov.regions.service import validate_current_grids
 
-    settings = _settings(data_dir)
-    with session_scope(_engine(settings)) as session:
+    with _work(data_dir) as (session, settings):
         problems = validate_current_grids(session, tolerance_m2=settings.topology_tolerance_m2)
     if not problems:
         console.print(
@@ -284,25 +284,20 @@ def grids_divide(
     data_dir: DataDir = None,
 ) -> None:
     """Cut a community into unit grids along lines, toward a target area and balanced counts."""
-    from gridgov.db import session_scope
     from gridgov.regions.division import divide_community
 
-    settings = _settings(data_dir)
-    try:
-        with session_scope(_engine(settings)) as session:
-            result = divide_community(
-                session,
-                community,
-                settings=settings,
-                lines_file=lines,
-                buildings_file=buildings,
-                use_stored=use_stored,
-                target_area_m2=target_area,
-                balance=balance,
-                output=output,
-            )
-    except GridgovError as exc:
-        _fail(exc)
+    with _work(data_dir) as (session, settings):
+        result = divide_community(
+            session,
+            community,
+            settings=settings,
+            lines_file=lines,
+            buildings_file=buildings,
+            use_stored=use_stored,
+            target_area_m2=target_area,
+            balance=balance,
+            output=output,
+        )
     console.print(result.summary())
 
 
@@ -319,24 +314,19 @@ def grids_set(
     data_dir: DataDir = None,
 ) -> None:
     """Create or replace a responsibility grid (责任网格) or professional grid (专业网格)."""
-    from gridgov.db import session_scope
     from gridgov.regions.grid_sets import save_grid_set
 
-    settings = _settings(data_dir)
-    try:
-        with session_scope(_engine(settings)) as session:
-            gs = save_grid_set(
-                session,
-                code=code,
-                kind=kind,
-                name=name,
-                grid_codes=[c.strip() for c in grids.split(",") if c.strip()],
-                assignee=assignee,
-                line_of_work=line_of_work,
-            )
-            console.print(f"saved grid set {gs.code} ({gs.kind.value})")
-    except GridgovError as exc:
-        _fail(exc)
+    with _work(data_dir) as (session, _):
+        gs = save_grid_set(
+            session,
+            code=code,
+            kind=kind,
+            name=name,
+            grid_codes=[c.strip() for c in grids.split(",") if c.strip()],
+            assignee=assignee,
+            line_of_work=line_of_work,
+        )
+        console.print(f"saved grid set {gs.code} ({gs.kind.value})")
 
 
 @app.command()
@@ -349,15 +339,10 @@ def geocode(
     """Point → unit grid → community → street → district."""
     import orjson
 
-    from gridgov.db import session_scope
     from gridgov.regions.geocode import geocode as do_geocode
 
-    settings = _settings(data_dir)
-    try:
-        with session_scope(_engine(settings)) as session:
-            result = do_geocode(session, lon, lat, crs)  # type: ignore[arg-type]
-    except GridgovError as exc:
-        _fail(exc)
+    with _work(data_dir) as (session, _):
+        result = do_geocode(session, lon, lat, crs)  # type: ignore[arg-type]
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -368,15 +353,10 @@ def address(
     data_dir: DataDir = None,
 ) -> None:
     """Address → point through the gazetteer."""
-    from gridgov.db import session_scope
     from gridgov.gazetteer.service import search
 
-    settings = _settings(data_dir)
-    try:
-        with session_scope(_engine(settings)) as session:
-            matches = search(session, query, limit)
-    except GridgovError as exc:
-        _fail(exc)
+    with _work(data_dir) as (session, _):
+        matches = search(session, query, limit)
     table = Table("score", "how", "address", "lon", "lat")
     for m in matches:
         table.add_row(f"{m.score:.0f}", m.how, m.address, f"{m.lon:.6f}", f"{m.lat:.6f}")

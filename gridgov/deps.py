@@ -9,18 +9,13 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from gridgov.config import Settings
+from gridgov.db import session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = request.app.state.sessionmaker()
-    try:
+    """One session per request, committed when the endpoint succeeds."""
+    with session_scope(request.app.state.engine) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_app_settings(request: Request) -> Settings:

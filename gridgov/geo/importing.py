@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from gridgov.errors import ImportRejected, ValidationError
-from gridgov.geo.files import BATCH, BBox, FeatureTable, ProgressFn, as_text
+from gridgov.geo.files import BATCH, BBox, FeatureTable, Mode, ProgressFn, as_text
 
 _BOX = ("minx", "miny", "maxx", "maxy")
 
@@ -270,3 +270,24 @@ class ImportSummary:
     retired: int = 0
     crs_note: str = ""
     encoding: str | None = None
+
+
+def store_layer(
+    session: Session,
+    model: Any,
+    layer: str,
+    table: FeatureTable,
+    records: list[dict[str, Any]],
+    mode: Mode,
+    tick: Tick,
+) -> ImportSummary:
+    """Write a plain layer (roads, buildings) in one savepoint, replacing or appending."""
+    summary = ImportSummary(
+        layer, table.file, table.count, crs_note=table.crs_note, encoding=table.encoding_used
+    )
+    with session.begin_nested():
+        if mode == "replace":
+            summary.retired = delete_all(session, model)
+        summary.created = insert_with_geometry(session, model, records, table.geoms, tick)
+    tick.finish()
+    return summary

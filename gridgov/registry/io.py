@@ -19,11 +19,10 @@ from gridgov.geo.importing import (
     Problems,
     Tick,
     check_mode,
-    delete_all,
-    insert_with_geometry,
     layer_rows,
     map_fields,
     read_rows,
+    store_layer,
 )
 from gridgov.geo.topology import geometry_problem
 from gridgov.regions.service import BBox, get_region
@@ -75,15 +74,7 @@ def import_buildings_file(
         }
         for row in rows
     ]
-    summary = ImportSummary(
-        "buildings", table.file, table.count, crs_note=table.crs_note, encoding=table.encoding_used
-    )
-    with session.begin_nested():
-        if mode == "replace":
-            summary.retired = delete_all(session, Building)
-        summary.created = insert_with_geometry(session, Building, records, table.geoms, tick)
-    tick.finish()
-    return summary
+    return store_layer(session, Building, "buildings", table, records, mode, tick)
 
 
 def _check_geometry(table: FeatureTable, problems: Problems) -> None:

@@ -20,11 +20,10 @@ from gridgov.geo.importing import (
     Problems,
     Tick,
     check_mode,
-    delete_all,
-    insert_with_geometry,
     layer_rows,
     map_fields,
     read_rows,
+    store_layer,
 )
 from gridgov.regions.service import BBox, get_region
 from gridgov.roads.models import Road, RoadClass
@@ -108,15 +107,7 @@ def import_roads_file(
         }
         for row in rows
     ]
-    summary = ImportSummary(
-        "roads", table.file, table.count, crs_note=table.crs_note, encoding=table.encoding_used
-    )
-    with session.begin_nested():
-        if mode == "replace":
-            summary.retired = delete_all(session, Road)
-        summary.created = insert_with_geometry(session, Road, records, table.geoms, tick)
-    tick.finish()
-    return summary
+    return store_layer(session, Road, "roads", table, records, mode, tick)
 
 
 def _line_problem(geom: Any) -> str | None:
