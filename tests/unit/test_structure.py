@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from gridgov import migrate
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gridgov"
-# geo and codes are the bottom layer: they import no domain package above them (DESIGN §4.1).
-BOTTOM = ("codes", "geo")
+# codes, geo and the working calendar are the bottom layer: they import no domain package.
+BOTTOM = ("codes", "geo", "workcalendar")
 DOMAINS = ("regions", "roads", "registry", "gazetteer", "accounts", "demo", "web", "cases")
 
 
