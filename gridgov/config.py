@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     topology_tolerance_m2: float = Field(1.0, ge=0)
     default_grid_area_m2: float = Field(10_000.0, gt=0)
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # Accounts: a login lasts this long; N failed logins lock the account for M minutes.
+    session_hours: int = Field(12, ge=1, le=24 * 90)
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_minutes: int = Field(15, ge=1)
 
     @field_validator("data_dir")
     @classmethod

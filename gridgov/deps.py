@@ -24,3 +24,24 @@ def get_app_settings(request: Request) -> Settings:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+# Accounts (issue 3). Imported here, not at the top, so this block stays an append; the
+# accounts package never imports this module at import time, so there is no cycle.
+from gridgov.accounts import auth as _auth  # noqa: E402
+from gridgov.accounts.models import User  # noqa: E402
+
+
+def get_current_user(request: Request, session: SessionDep) -> User:
+    """The logged-in user, or 401 (``unauthenticated``, ``session_expired`` ...)."""
+    user = _auth.user_from_request(session, request, required=True)
+    assert user is not None
+    return user
+
+
+def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user, None without a token; a dead token is still 401."""
+    return _auth.user_from_request(session, request, required=False)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -54,3 +54,17 @@ class ImportRejected(GridgovError):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "problems": self.problems}
+
+
+class Unauthorized(GridgovError):
+    """Not logged in, or the session is unknown, expired (``session_expired``) or revoked."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(GridgovError):
+    """Logged in, but the role or the jurisdiction does not allow this."""
+
+    status = 403
+    code = "forbidden"

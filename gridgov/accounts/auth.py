@@ -1,0 +1,180 @@
+"""Login, sessions and logout.
+
+A login creates an opaque random token (``secrets.token_urlsafe``); only its sha256 is stored
+in ``user_session``. The token comes back as ``Authorization: Bearer <token>`` or in the
+HttpOnly cookie ``gridgov_session``. Every login failure gives the same answer, whether the
+username exists, the password is wrong, the account is locked or disabled; the audit log keeps
+the real reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gridgov.accounts import audit, passwords
+from gridgov.accounts.models import User, UserSession
+from gridgov.config import Settings
+from gridgov.db import utcnow
+from gridgov.errors import Unauthorized
+
+COOKIE_NAME = "gridgov_session"
+# last_seen is written at most this often, so reads do not turn into writes.
+TOUCH_INTERVAL = timedelta(seconds=60)
+LOGIN_FAILED_MESSAGE = (
+    "login failed: wrong username or password, or the account is disabled or locked for a "
+    "while after too many failed attempts"
+)
+
+
+@dataclass(frozen=True)
+class Login:
+    user: User
+    token: str
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _failed() -> Unauthorized:
+    return Unauthorized(LOGIN_FAILED_MESSAGE, code="login_failed")
+
+
+def _count_failure(user: User, settings: Settings, now: datetime) -> dict[str, str]:
+    if user.locked_until is not None and user.locked_until <= now:
+        user.failed_logins, user.locked_until = 0, None  # the last lockout is over: start again
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= settings.login_max_failures:
+        user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+        return {"locked_until": user.locked_until.isoformat()}
+    return {}
+
+
+def login(
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Login:
+    """Check the password and open a session, or raise ``Unauthorized`` (``login_failed``).
+
+    On failure the counters and the audit row are already added to ``session``: the caller must
+    commit them even though it answers with an error.
+    """
+    now = now or utcnow()
+    name = username.strip().lower()[:60]
+    user = session.scalar(select(User).where(User.username == name)) if name else None
+    if user is None:
+        passwords.burn_time(password)
+        audit.record(
+            session, None, "login.failed", ("user", name), {"reason": "unknown_user"}, ip=ip
+        )
+        raise _failed()
+    if user.locked_until is not None and user.locked_until > now:
+        passwords.burn_time(password)
+        audit.record(session, user, "login.failed", user, {"reason": "locked"}, ip=ip)
+        raise _failed()
+    verified = passwords.verify_password(password, user.password_hash)
+    if not verified.ok:
+        failure = {"reason": "wrong_password", **_count_failure(user, settings, now)}
+        audit.record(session, user, "login.failed", user, failure, ip=ip)
+        raise _failed()
+    if not user.active:
+        audit.record(session, user, "login.failed", user, {"reason": "disabled"}, ip=ip)
+        raise _failed()
+    if verified.needs_rehash:
+        user.password_hash = passwords.hash_password(password)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=settings.session_hours)
+    row = UserSession(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=expires_at,
+        last_seen=now,
+        ip=ip,
+    )
+    session.add(row)
+    session.flush()
+    detail = {"session_id": row.id, "rehashed": verified.needs_rehash}
+    audit.record(session, user, "login", user, detail, ip=ip)
+    return Login(user=user, token=token, expires_at=expires_at)
+
+
+def authenticate(session: Session, token: str, *, now: datetime | None = None) -> User:
+    """The user behind a live session token, or ``Unauthorized`` saying why not
+    (``unauthenticated``, ``session_expired``, ``session_revoked``, ``account_disabled``)."""
+    now = now or utcnow()
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    if row is None:
+        raise Unauthorized("unknown session; please log in", code="unauthenticated")
+    if row.revoked_at is not None:
+        raise Unauthorized("this session was logged out; please log in", code="session_revoked")
+    if row.expires_at <= now:
+        raise Unauthorized("your session has expired; please log in again", code="session_expired")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("this account is disabled", code="account_disabled")
+    if now - row.last_seen >= TOUCH_INTERVAL:
+        row.last_seen = now
+    return user
+
+
+def logout(session: Session, token: str, *, ip: str | None = None) -> bool:
+    """Revoke the session of ``token``; False when it was unknown or already over."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return False
+    row.revoked_at = now
+    user = session.get(User, row.user_id)
+    audit.record(session, user, "logout", user, {"session_id": row.id}, ip=ip)
+    session.flush()
+    return True
+
+
+def revoke_all(session: Session, user: User) -> int:
+    """End every live session of ``user`` (password reset, deactivation)."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def request_token(request: Request) -> str | None:
+    """The bearer token from the ``Authorization`` header, else from the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(COOKIE_NAME) or None
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host[:45] if request.client else None
+
+
+def user_from_request(session: Session, request: Request, *, required: bool = True) -> User | None:
+    """The logged-in user. No token: ``Unauthorized`` when ``required``, else None. A token
+    that is unknown, expired or revoked is always ``Unauthorized``, so a client never acts
+    anonymously by accident."""
+    token = request_token(request)
+    if token is None:
+        if required:
+            raise Unauthorized("please log in", code="unauthenticated")
+        return None
+    return authenticate(session, token)
