@@ -35,11 +35,13 @@ def _include_routers(app: FastAPI) -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.gazetteer.api import router as gazetteer_router
     from gridgov.regions.api import router as regions_router
+    from gridgov.taxonomy.api import router as taxonomy_router
     from gridgov.web.pages import mount as mount_web
 
     app.include_router(regions_router, prefix="/api")
     app.include_router(gazetteer_router, prefix="/api")
     app.include_router(accounts_router, prefix="/api")
+    app.include_router(taxonomy_router, prefix="/api")
     mount_web(app)
 
 

@@ -5,6 +5,7 @@ from gridgov.gazetteer.models import GazetteerEntry
 from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
 from gridgov.roads.models import Road
+from gridgov.taxonomy.models import Subclass, SubclassTimeLimit, TaxonomyClass
 
 __all__ = [
     "Building",
@@ -14,6 +15,9 @@ __all__ = [
     "GridSetMember",
     "Region",
     "Road",
+    "Subclass",
+    "SubclassTimeLimit",
+    "TaxonomyClass",
     "UnitGrid",
     "User",
 ]

@@ -1,7 +1,7 @@
 """accounts: passwords, lockout, jurisdictions, sessions, audit log
 
 Revision ID: 0003_accounts
-Revises: 9c925a611756
+Revises: 0002_taxonomy
 Create Date: 2026-11-22
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import gridgov.db
 
 revision: str = "0003_accounts"
-down_revision: str | None = "9c925a611756"
+down_revision: str | None = "0002_taxonomy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
