@@ -1,6 +1,7 @@
 """Imports every domain's tables so metadata (Alembic, tests) sees them all."""
 
 from gridgov.accounts.models import User
+from gridgov.components.models import Component, ComponentStateEvent
 from gridgov.gazetteer.models import GazetteerEntry
 from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
@@ -9,6 +10,8 @@ from gridgov.taxonomy.models import Subclass, SubclassTimeLimit, TaxonomyClass
 
 __all__ = [
     "Building",
+    "Component",
+    "ComponentStateEvent",
     "GazetteerEntry",
     "GridRevision",
     "GridSet",

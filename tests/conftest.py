@@ -25,9 +25,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _pg_notice: list[str] = []
 
 
-def _pg_database_url(worker: str) -> str:
-    """Create a fresh test database for this pytest worker and return its URL."""
-    name = f"gridgov_test_{worker}"
+def _pg_database_url(name: str) -> str:
+    """Create a fresh test database and return its URL."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -49,9 +48,11 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def pg_engine(worker_id: str) -> Iterator[Engine]:
-    """A fresh database per xdist worker (``worker_id`` comes from pytest-xdist)."""
+    """A fresh database per xdist worker and process (``worker_id`` comes from pytest-xdist), so
+    concurrent test runs on one server never share or drop each other's database."""
+    name = f"gridgov_test_{worker_id}_{os.getpid()}"
     try:
-        url = _pg_database_url(worker_id)
+        url = _pg_database_url(name)
     except Exception as exc:  # the server is not there
         msg = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}"
         if IN_CI:
@@ -62,6 +63,16 @@ def pg_engine(worker_id: str) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+    _drop_database(name)
+
+
+def _drop_database(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
