@@ -78,6 +78,10 @@ class Geometry(TypeDecorator[BaseGeometry]):
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling sends no BEGIN before a SAVEPOINT, so releasing a
+    # savepoint with nothing written yet commits for real. Take over: autocommit at the driver
+    # level, BEGIN emitted by SQLAlchemy (the documented pysqlite recipe).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -93,6 +97,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
 
