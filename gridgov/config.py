@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, ge=1, le=24 * 90)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
+    # Notifications: the log channel is always on; SMS and webhook channels switch on with a URL.
+    notify_sms_url: str | None = None
+    notify_sms_token: str = ""
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str = ""
+    notify_timeout_seconds: float = Field(5.0, gt=0)
+    # A failed delivery is retried after 1, 2, 4 … minutes (capped) until it is marked dead.
+    notify_max_attempts: int = Field(8, ge=1)
+    notify_backoff_base_minutes: float = Field(1.0, gt=0)
+    notify_backoff_max_minutes: float = Field(60.0, gt=0)
 
     @field_validator("data_dir")
     @classmethod

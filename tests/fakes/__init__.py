@@ -1,0 +1,1 @@
+"""Fakes of outside services, run as real local HTTP servers (never a fake database)."""
