@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def _include_routers(app: FastAPI) -> None:
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.cases.api import router as cases_router
     from gridgov.components.api import router as components_router
+    from gridgov.departments.api import router as departments_router
     from gridgov.gazetteer.api import router as gazetteer_router
     from gridgov.regions.api import router as regions_router
     from gridgov.taxonomy.api import router as taxonomy_router
@@ -44,6 +46,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_router, prefix="/api")
     app.include_router(taxonomy_router, prefix="/api")
     app.include_router(components_router, prefix="/api")
+    app.include_router(cases_router, prefix="/api")
+    app.include_router(departments_router, prefix="/api")
     mount_web(app)
 
 

@@ -1,8 +1,11 @@
 """Imports every domain's tables so metadata (Alembic, tests) sees them all."""
 
 from gridgov.accounts.models import User
+from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.components.models import Component, ComponentStateEvent
+from gridgov.departments.models import Department, DepartmentRegion, ResponsibilityRule
 from gridgov.gazetteer.models import GazetteerEntry
+from gridgov.notify.models import Notification
 from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
 from gridgov.roads.models import Road
@@ -10,13 +13,20 @@ from gridgov.taxonomy.models import Subclass, SubclassTimeLimit, TaxonomyClass
 
 __all__ = [
     "Building",
+    "Case",
+    "CaseEvent",
+    "CaseStepDeadline",
     "Component",
     "ComponentStateEvent",
+    "Department",
+    "DepartmentRegion",
     "GazetteerEntry",
     "GridRevision",
     "GridSet",
     "GridSetMember",
+    "Notification",
     "Region",
+    "ResponsibilityRule",
     "Road",
     "Subclass",
     "SubclassTimeLimit",

@@ -1,0 +1,264 @@
+"""Acting on a stored case (案件流转): load, check the version, ``workflow.apply``, store.
+
+``store_outcome`` is the one place that writes what ``apply`` returned: the event row, the new
+state and version, the stage timestamps and the step deadlines. Intake uses it for ``submit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from gridgov.accounts import audit
+from gridgov.accounts.models import Role, User
+from gridgov.accounts.scope import scope_of
+from gridgov.cases.deadlines import apply_clock
+from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.workflow import (
+    Action,
+    Actor,
+    CaseState,
+    Channel,
+    Event,
+    ItemClass,
+    Outcome,
+    State,
+    SupervisionLevel,
+    WorkflowError,
+    apply,
+)
+from gridgov.errors import Conflict, NotFound, ValidationError
+from gridgov.taxonomy.models import Kind, Subclass
+from gridgov.taxonomy.service import get_subclass
+from gridgov.workcalendar import WorkingCalendar
+
+ANONYMOUS = 0  # actor id of an anonymous resident report (no user row)
+#: Payload fields that carry a date-time; JSON clients send ISO 8601 text.
+DATETIME_FIELDS = ("due_at",)
+#: Stage timestamps (``<stage>_at``) set the first time a case reaches the state.
+STAGE_AT: Mapping[State, str] = {
+    State.REGISTERED: "registered_at",
+    State.DISPATCHED: "dispatched_at",
+    State.HANDLED: "handled_at",
+    State.CHECKED: "checked_at",
+    State.CLOSED: "closed_at",
+}
+
+
+# ---- workflow state ↔ JSON ------------------------------------------------------------------
+
+
+def snapshot(state: CaseState) -> dict[str, Any]:
+    """The workflow state as JSON (enums as their values, tuples as lists)."""
+    out = asdict(state)
+    out["ratings"] = [list(r) for r in state.ratings]
+    for name in ("reporter_ids", "dispatcher_ids", "handler_ids"):
+        out[name] = list(out[name])
+    return {k: v.value if hasattr(v, "value") else v for k, v in out.items()}
+
+
+def from_snapshot(data: Mapping[str, Any]) -> CaseState:
+    """The inverse of ``snapshot``."""
+    known = {f.name for f in fields(CaseState)}
+    d = {k: v for k, v in data.items() if k in known}
+    enums = {
+        "state": State,
+        "paused_from": State,
+        "channel": Channel,
+        "item_class": ItemClass,
+        "supervision_level": SupervisionLevel,
+    }
+    for name, enum in enums.items():
+        if d.get(name) is not None:
+            d[name] = enum(d[name])
+    for name in ("reporter_ids", "dispatcher_ids", "handler_ids"):
+        d[name] = tuple(d.get(name) or ())
+    d["ratings"] = tuple(tuple(r) for r in d.get("ratings") or ())
+    return CaseState(**d)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def event_of(row: CaseEvent) -> Event:
+    """The workflow ``Event`` a stored row records (for ``replay``)."""
+    return Event(
+        version=row.seq,
+        action=row.action,
+        actor_id=row.actor_user_id or ANONYMOUS,
+        actor_role=row.role,
+        at=row.at,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        note=row.note,
+        payload=dict(row.payload or {}),
+    )
+
+
+# ---- storing an outcome ---------------------------------------------------------------------
+
+
+def store_outcome(
+    session: Session,
+    case: Case,
+    outcome: Outcome,
+    payload: Mapping[str, Any],
+    subclass: Subclass,
+    calendar: WorkingCalendar | None = None,
+) -> CaseEvent:
+    """Write the event row, the case's new state and version, stage times and deadlines."""
+    e, new = outcome.event, outcome.state
+    row = CaseEvent(
+        case_id=case.id,
+        seq=e.version,
+        action=e.action,
+        actor_user_id=e.actor_id or None,
+        role=e.actor_role,
+        at=e.at,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        note=e.note,
+        payload=_jsonable(dict(e.payload)),
+    )
+    session.add(row)
+    case.state = new.state
+    case.version = new.version
+    case.workflow = snapshot(new)
+    case.channel = new.channel or case.channel
+    case.item_class = new.item_class
+    case.department_id = new.department_id
+    if e.action is Action.DISPATCH:
+        code = payload.get("department_code")
+        case.department_code = str(code) if code else None
+    elif new.department_id is None:
+        case.department_code = None
+    stage = STAGE_AT.get(new.state)
+    if stage and e.from_state is not new.state and getattr(case, stage) is None:
+        setattr(case, stage, e.at)
+    apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar)
+    return row
+
+
+# ---- acting on a case -----------------------------------------------------------------------
+
+
+def load_case(session: Session, case_no: str, *, for_update: bool = False) -> Case:
+    """The case with this number (row-locked on PostgreSQL when ``for_update``), else 404."""
+    stmt = select(Case).where(Case.case_no == case_no)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound(f"no case {case_no!r}", code="case_not_found", case_no=case_no)
+    return case
+
+
+def actor_for(session: Session, user: User, case: Case) -> Actor:
+    """The workflow ``Actor``: the user's role, and whether the case's grid or department is in
+    their jurisdiction (the one scope helper). Residents act on their own reports only, which
+    the workflow's reporter guard checks."""
+    if user.role is Role.RESIDENT:
+        return Actor(user.id, user.role, True)
+    scope = scope_of(session, user)
+    inside = scope.covers_grid(case.grid_code) or scope.covers_department(case.department_code)
+    return Actor(user.id, user.role, inside)
+
+
+def reject_nul(value: Any, name: str) -> None:
+    """Refuse text holding a NUL character (PostgreSQL cannot store it) with a 422."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(f"{name} must not contain NUL characters", field=name)
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            reject_nul(str(k), name)
+            reject_nul(v, f"{name}.{k}")
+    elif isinstance(value, list | tuple):
+        for v in value:
+            reject_nul(v, name)
+
+
+def _parse_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    reject_nul(payload, "payload")
+    out = dict(payload)
+    for name in DATETIME_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str):
+            try:
+                out[name] = datetime.fromisoformat(value)
+            except ValueError:
+                raise WorkflowError(
+                    "invalid_field", f"{name} must be an ISO 8601 date-time", field=name
+                ) from None
+    return out
+
+
+def _subclass_of(session: Session, case: Case) -> Subclass:
+    return get_subclass(session, case.subclass_code, Kind(case.subclass_kind))
+
+
+def act(
+    session: Session,
+    case_no: str,
+    action: Action | str,
+    actor_user: User,
+    payload: Mapping[str, Any] | None,
+    expected_version: int,
+    now: datetime,
+    *,
+    calendar: WorkingCalendar | None = None,
+) -> Case:
+    """Apply ``action`` by ``actor_user`` to the case; return it with its new state.
+
+    ``expected_version`` is the version the user saw: a different current version (someone
+    acted first) is a ``Conflict`` (409) carrying the current state and version. Refusals by the
+    workflow are ``WorkflowError`` (403/409/422). Nothing changes on any refusal.
+    """
+    if not isinstance(expected_version, int) or isinstance(expected_version, bool):
+        raise ValidationError("expected_version must be a whole number", field="expected_version")
+    if payload is not None and not isinstance(payload, Mapping):
+        raise ValidationError("payload must be an object", field="payload")
+    case = load_case(session, case_no, for_update=True)
+    if case.version != expected_version:
+        raise _stale(case)
+    data = _parse_payload(payload or {})
+    outcome = apply(
+        from_snapshot(case.workflow), action, actor_for(session, actor_user, case), data, now
+    )
+    store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)
+    audit.record(
+        session,
+        actor_user,
+        f"case.{outcome.event.action.value}",
+        case,
+        {"from": outcome.event.from_state.value, "to": outcome.event.to_state.value},
+    )
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError):
+        session.rollback()
+        raise _stale(load_case(session, case_no)) from None
+    return case
+
+
+def _stale(case: Case) -> Conflict:
+    return Conflict(
+        f"case {case.case_no} has changed (now version {case.version}, {case.state.value}); "
+        "reload it and try again",
+        code="version_conflict",
+        state=case.state.value,
+        version=case.version,
+    )

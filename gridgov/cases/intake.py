@@ -1,0 +1,232 @@
+"""Intake (受理): a report becomes a case through the workflow's ``submit`` (上报).
+
+Validation happens before anything is written: the subclass must exist, the point must lie in a
+unit grid, the description must be there; a repeated idempotency key (client request id) returns
+the first case unchanged, so a phone that resubmits on a bad network never makes a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gridgov.accounts import audit
+from gridgov.accounts.models import Role, User
+from gridgov.accounts.scope import scope_of
+from gridgov.cases.actions import ANONYMOUS, reject_nul, store_outcome
+from gridgov.cases.models import Case
+from gridgov.cases.workflow import Action, Actor, CaseState, Channel, ItemClass, State, apply
+from gridgov.errors import GridgovError, NotFound, ValidationError
+from gridgov.regions.geocode import InputCRS, geocode
+from gridgov.taxonomy.models import Kind, Subclass
+from gridgov.taxonomy.service import get_subclass
+from gridgov.workcalendar import WorkingCalendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+MAX_KEY = 100
+MAX_DESCRIPTION = 2000
+_CRS = ("wgs84", "gcj02", "bd09")
+#: The channel a role's report always comes in by (the hotline desk chooses its own).
+_ROLE_CHANNEL = {Role.SUPERVISOR: Channel.SUPERVISOR, Role.RESIDENT: Channel.PUBLIC}
+_DESK_CHANNELS = (Channel.HOTLINE, Channel.VIDEO, Channel.SENSOR)
+
+
+def _key(actor: User | None, key: str | None) -> str | None:
+    """The stored idempotency key: the client's request id, per user (anonymous share one)."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        raise ValidationError(
+            f"idempotency key must be 1–{MAX_KEY} printable characters", field="idempotency_key"
+        )
+    return f"{actor.id if actor else 'anon'}:{key}"
+
+
+def _find_key(session: Session, key: str | None) -> Case | None:
+    if key is None:
+        return None
+    return session.scalar(select(Case).where(Case.idempotency_key == key))
+
+
+def _subclass(session: Session, code: str, kind: str | None) -> Subclass:
+    try:
+        kind_value = Kind(kind) if kind else None
+    except ValueError:
+        raise ValidationError(
+            f"unknown subclass kind {kind!r} (component or event)", field="subclass_kind"
+        ) from None
+    try:
+        sub = get_subclass(session, str(code), kind_value)
+    except NotFound:
+        raise ValidationError(
+            f"unknown subclass {code!r}", code="unknown_subclass", field="subclass"
+        ) from None
+    except GridgovError as exc:
+        raise ValidationError(exc.message, code=exc.code, field="subclass") from None
+    if not sub.is_active:
+        raise ValidationError(f"subclass {code} is no longer in use", field="subclass")
+    return sub
+
+
+def _locate(session: Session, lon: float, lat: float, crs: str) -> dict[str, Any]:
+    if crs not in _CRS:
+        raise ValidationError(f"crs must be one of {', '.join(_CRS)}", field="crs")
+    try:
+        crs_value: InputCRS = crs  # type: ignore[assignment]
+        return geocode(session, float(lon), float(lat), crs_value)
+    except NotFound:
+        raise ValidationError(
+            f"the point lon {lon}, lat {lat} is outside every grid",
+            code="outside_grids",
+            field="lon/lat",
+        ) from None
+    except (TypeError, ValueError):
+        raise ValidationError("lon and lat must be numbers", field="lon/lat") from None
+
+
+def _submit_actor(session: Session, user: User | None, grid_code: str) -> Actor:
+    if user is None:
+        return Actor(ANONYMOUS, Role.RESIDENT, True)
+    if user.role is Role.RESIDENT:
+        return Actor(user.id, user.role, True)
+    return Actor(user.id, user.role, scope_of(session, user).covers_grid(grid_code))
+
+
+def _next_case_no(session: Session, now: datetime) -> str:
+    """案件编号: the local date and a 5-digit serial of the day, e.g. 2026112200001."""
+    prefix = now.astimezone(TZ).strftime("%Y%m%d")
+    last = session.scalar(select(func.max(Case.case_no)).where(Case.case_no.like(f"{prefix}%")))
+    serial = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{serial:05d}"
+
+
+def create_case(
+    session: Session,
+    *,
+    actor: User | None,
+    channel: Channel | str | None,
+    subclass: str,
+    urgency: str,
+    lon: float,
+    lat: float,
+    crs: str = "wgs84",
+    description: str,
+    subclass_kind: str | None = None,
+    photos: list[str] | None = None,
+    contact: Mapping[str, Any] | None = None,
+    item_class: ItemClass | str | None = None,
+    idempotency_key: str | None = None,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
+) -> Case:
+    """上报: validate, geocode to a grid, ``submit`` through the workflow, store the case, its
+    first event and its 立案 deadline. ``actor`` None is an anonymous resident report.
+
+    A repeated ``idempotency_key`` from the same user returns the first case unchanged.
+    Raises ValidationError (422) for an unknown subclass or urgency, a point outside every grid
+    or a missing description; WorkflowError for a role that may not report.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be time zone aware")
+    key = _key(actor, idempotency_key)
+    existing = _find_key(session, key)
+    if existing is not None:
+        return existing
+    if not isinstance(description, str) or not description.strip():
+        raise ValidationError("description is required", field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(
+            f"description is longer than {MAX_DESCRIPTION} characters", field="description"
+        )
+    reject_nul(description, "description")
+    reject_nul(dict(contact or {}), "contact")
+    reject_nul(list(photos or []), "photos")
+    sub = _subclass(session, subclass, subclass_kind)
+    if urgency not in sub.urgency_levels:
+        raise ValidationError(
+            f"urgency {urgency!r} is not allowed for {sub.name}; "
+            f"choose one of {', '.join(sub.urgency_levels)}",
+            field="urgency",
+        )
+    place = _locate(session, lon, lat, crs)
+    grid_code = place["grid"]["code"]
+    wf_actor = _submit_actor(session, actor, grid_code)
+
+    payload: dict[str, Any] = {"description": description.strip()}
+    if photos:
+        payload["photos"] = list(photos)
+    if item_class:
+        payload["item_class"] = str(item_class)
+    implied = _ROLE_CHANNEL.get(wf_actor.role)
+    if channel is not None and implied is not None and str(channel) != implied.value:
+        raise ValidationError(
+            f"a {wf_actor.role.value} reports through channel {implied.value}", field="channel"
+        )
+    if implied is None and channel is not None:
+        payload["channel"] = str(channel)
+    contact = dict(contact or {})
+    if contact.get("user_id") is not None:
+        uid = contact["user_id"]
+        if not isinstance(uid, int) or isinstance(uid, bool) or session.get(User, uid) is None:
+            raise ValidationError(f"no user with id {uid!r}", field="contact.user_id")
+        payload["reporter_id"] = uid
+    outcome = apply(CaseState(), Action.SUBMIT, wf_actor, payload, now)
+
+    point = place["point"]
+    for _attempt in range(5):
+        case = Case(
+            case_no=_next_case_no(session, now),
+            state=State.NEW,
+            channel=outcome.state.channel or Channel.HOTLINE,
+            subclass_kind=sub.kind.value,
+            subclass_code=sub.code,
+            urgency=urgency,
+            description=payload["description"],
+            photos=list(photos or []),
+            lon=point["lon"],
+            lat=point["lat"],
+            grid_code=grid_code,
+            community_code=(place.get("community") or {}).get("code"),
+            street_code=(place.get("street") or {}).get("code"),
+            district_code=(place.get("district") or {}).get("code"),
+            reporter_user_id=(outcome.state.reporter_ids or (None,))[0] or None,
+            reporter_name=_text(contact.get("name"), 60),
+            reporter_phone=_text(contact.get("phone"), 30),
+            version=0,
+            idempotency_key=key,
+            created_at=now,
+            reported_at=now,
+            workflow={},
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            again = _find_key(session, key)
+            if again is not None:
+                return again
+            continue  # another report took this number; take the next one
+        break
+    else:  # pragma: no cover - five collisions in a row
+        raise ValidationError("could not number the case; try again", field="case_no")
+    store_outcome(session, case, outcome, payload, sub, calendar)
+    audit.record(session, actor, "case.submit", case, {"grid": grid_code})
+    session.flush()
+    return case
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValidationError(f"contact field is longer than {limit} characters", field="contact")
+    return text or None
