@@ -34,9 +34,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _include_routers(app: FastAPI) -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.cases.api import router as cases_router
+    from gridgov.cases.channels_api import router as intake_router
     from gridgov.components.api import router as components_router
     from gridgov.departments.api import router as departments_router
     from gridgov.gazetteer.api import router as gazetteer_router
+    from gridgov.media.api import router as media_router
     from gridgov.regions.api import router as regions_router
     from gridgov.taxonomy.api import router as taxonomy_router
     from gridgov.web.pages import mount as mount_web
@@ -48,6 +50,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(components_router, prefix="/api")
     app.include_router(cases_router, prefix="/api")
     app.include_router(departments_router, prefix="/api")
+    app.include_router(intake_router, prefix="/api")
+    app.include_router(media_router, prefix="/api")
     mount_web(app)
 
 

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(8, ge=1)
     notify_backoff_base_minutes: float = Field(1.0, gt=0)
     notify_backoff_max_minutes: float = Field(60.0, gt=0)
+    # Media (照片): uploads larger than this are refused (413); anonymous and resident uploads
+    # are limited per IP address (or per resident) and minute (429).
+    media_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    media_public_per_minute: int = Field(20, ge=1)
+    # Intake channels: the HMAC-SHA256 secret of the IoT / video-patrol alarm webhook (empty: the
+    # webhook is off) and the username of the acceptor account whose jurisdiction alarms and
+    # admin-run hotline imports are filed under (受理账号).
+    iot_webhook_secret: str = ""
+    intake_account: str = "intake"
 
     @field_validator("data_dir")
     @classmethod

@@ -1,0 +1,1 @@
+"""Photos (照片): content checks, storage and the upload/serve API."""

@@ -1,0 +1,171 @@
+"""Photo uploads: checked by content and size, stored once per content, served by hex id."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from gridgov.accounts.models import Role, User
+from gridgov.app import _install_error_handlers
+from gridgov.config import Settings
+from gridgov.deps import get_app_settings, get_optional_user
+from gridgov.media import api
+from gridgov.media.api import RateLimiter
+from gridgov.media.checks import check_image
+from gridgov.media.storage import LocalStorage
+
+
+def _image(fmt: str = "JPEG", size: tuple[int, int] = (1200, 800), **save: object) -> bytes:
+    img = Image.new("RGB", size, (200, 60, 30))
+    img.paste((20, 90, 200), (0, 0, size[0] // 2, size[1] // 2))
+    out = io.BytesIO()
+    img.save(out, fmt, **save)
+    return out.getvalue()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, environment="test", media_max_bytes=200_000)
+
+
+def _client(settings: Settings, user: User | None) -> TestClient:
+    app = FastAPI()
+    _install_error_handlers(app)
+    app.include_router(api.router, prefix="/api")
+    app.dependency_overrides[get_app_settings] = lambda: settings
+    app.dependency_overrides[get_optional_user] = lambda: user
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    staff = User(id=7, username="sup", name="sup", role=Role.SUPERVISOR, active=True)
+    with _client(settings, staff) as c:
+        yield c
+
+
+def _upload(client: TestClient, data: bytes, name: str = "photo.jpg") -> dict:  # type: ignore[type-arg]
+    r = client.post("/api/media", files={"file": (name, data, "image/jpeg")})
+    return {"status": r.status_code, **r.json()}
+
+
+def test_jpeg_is_stored_with_a_thumbnail(client: TestClient, settings: Settings) -> None:
+    data = _image("JPEG")
+    out = _upload(client, data)
+    assert out["status"] == 201
+    assert len(out["id"]) == 64 and (out["width"], out["height"]) == (1200, 800)
+    assert out["url"] == f"/api/media/{out['id']}"
+    assert out["thumb_url"] == f"/api/media/{out['id']}/thumb"
+    stored = list((settings.data_dir / "media").glob(f"*/*/{out['id']}.jpg"))
+    assert len(stored) == 1 and stored[0].read_bytes() == data
+    original = client.get(out["url"])
+    assert original.status_code == 200 and original.content == data
+    assert original.headers["content-type"] == "image/jpeg"
+    thumb = Image.open(io.BytesIO(client.get(out["thumb_url"]).content))
+    assert thumb.format == "JPEG" and max(thumb.size) == 400 and thumb.size == (400, 267)
+
+
+def test_png_with_transparency_and_webp_are_accepted(client: TestClient) -> None:
+    rgba = Image.new("RGBA", (300, 500), (0, 0, 0, 0))
+    buf = io.BytesIO()
+    rgba.save(buf, "PNG")
+    png = _upload(client, buf.getvalue(), "a.png")
+    assert png["status"] == 201 and png["url"].endswith(png["id"])
+    assert client.get(png["url"]).headers["content-type"] == "image/png"
+    thumb = Image.open(io.BytesIO(client.get(png["thumb_url"]).content))
+    assert thumb.size == (240, 400)
+    webp = _upload(client, _image("WEBP", (50, 40)), "b.webp")
+    assert webp["status"] == 201 and (webp["width"], webp["height"]) == (50, 40)
+
+
+def test_same_photo_twice_is_stored_once(client: TestClient, settings: Settings) -> None:
+    data = _image("PNG", (64, 64))
+    first, second = _upload(client, data, "one.png"), _upload(client, data, "two.jpg")
+    assert first["id"] == second["id"]
+    assert len(list((settings.data_dir / "media").rglob(f"{first['id']}.*"))) == 2  # + thumb
+
+
+def test_renamed_text_file_is_refused(client: TestClient, settings: Settings) -> None:
+    out = _upload(client, b"hello, this is not a photo\n" * 10, "evil.jpg")
+    assert out["status"] == 422 and out["code"] == "not_an_image"
+    assert "not an image" in out["message"]
+    assert not (settings.data_dir / "media").exists()
+
+
+def test_truncated_image_is_refused(client: TestClient) -> None:
+    data = _image("JPEG")
+    out = _upload(client, data[: len(data) // 2])
+    assert out["status"] == 422 and out["code"] == "broken_image"
+    png = _image("PNG", (300, 300))
+    assert _upload(client, png[:-200], "x.png")["code"] == "broken_image"
+
+
+def test_gif_and_empty_files_are_refused(client: TestClient) -> None:
+    gif = _upload(client, _image("GIF", (10, 10)), "x.gif")
+    assert gif["status"] == 422 and gif["code"] == "unsupported_image" and "GIF" in gif["message"]
+    assert _upload(client, b"", "x.jpg")["status"] == 422
+
+
+def test_oversize_upload_is_413(client: TestClient) -> None:
+    big = _image("PNG", (1500, 1500), compress_level=0)
+    assert len(big) > 200_000
+    out = _upload(client, big, "big.png")
+    assert out["status"] == 413 and out["code"] == "too_large"
+
+
+def test_exif_orientation_is_applied() -> None:
+    img = Image.new("RGB", (300, 100), "red")
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    checked = check_image(buf.getvalue(), max_bytes=10**6)
+    assert (checked.width, checked.height) == (100, 300)
+    stored = Image.open(io.BytesIO(checked.data))
+    assert stored.size == (100, 300) and stored.getexif().get(0x0112, 1) == 1
+    assert Image.open(io.BytesIO(checked.thumb)).size == (100, 300)
+
+
+@pytest.mark.parametrize(
+    "media_id",
+    ["..%2F..%2Fgridgov.toml", "../etc/passwd", "A" * 64, "0" * 63, "g" * 64, "0" * 64 + ".jpg"],
+)
+def test_bad_or_unknown_ids_are_404(client: TestClient, media_id: str) -> None:
+    for suffix in ("", "/thumb"):
+        r = client.get(f"/api/media/{media_id}{suffix}")
+        assert r.status_code == 404, (media_id, r.text)
+
+
+def test_unknown_id_is_404(client: TestClient) -> None:
+    r = client.get("/api/media/" + "ab" * 32)
+    assert r.status_code == 404 and r.json()["code"] == "media_not_found"
+
+
+def test_storage_refuses_non_hex_ids(tmp_path: Path) -> None:
+    store = LocalStorage(tmp_path)
+    assert store.find("../../x") is None
+    with pytest.raises(ValueError):
+        store.put("../x", "jpg", b"", b"", now=datetime(2026, 1, 1))
+
+
+def test_anonymous_uploads_are_rate_limited_per_ip(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, environment="test", media_public_per_minute=2)
+    data = _image("PNG", (8, 8))
+    with _client(settings, None) as anon:
+        codes = [_upload(anon, data, "a.png")["status"] for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_rate_limiter_window() -> None:
+    limiter = RateLimiter(2)
+    assert limiter.hit("ip", 0.0) and limiter.hit("ip", 1.0)
+    assert not limiter.hit("ip", 2.0)
+    assert limiter.hit("other", 2.0)
+    assert limiter.hit("ip", 61.0)
