@@ -1,7 +1,9 @@
 """Acting on a stored case (案件流转): load, check the version, ``workflow.apply``, store.
 
 ``store_outcome`` is the one place that writes what ``apply`` returned: the event row, the new
-state and version, the stage timestamps and the step deadlines. Intake uses it for ``submit``.
+state and version, the stage timestamps, the step deadlines and, on registration (立案), the
+routing suggestion (``dispatching.record_suggestion``). Intake uses it for ``submit``. ``act``
+also writes the event's notifications (``dispatching.notify``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
+from gridgov.cases import dispatching
 from gridgov.cases.deadlines import apply_clock
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.workflow import (
@@ -135,9 +138,11 @@ def store_outcome(
         payload=_jsonable(dict(e.payload)),
     )
     session.add(row)
+    previous_department = case.department_code
+    routing = dispatching.routing_of(case)
     case.state = new.state
     case.version = new.version
-    case.workflow = snapshot(new)
+    case.workflow = snapshot(new) | ({dispatching.ROUTING_KEY: routing} if routing else {})
     case.channel = new.channel or case.channel
     case.item_class = new.item_class
     case.department_id = new.department_id
@@ -150,6 +155,11 @@ def store_outcome(
     if stage and e.from_state is not new.state and getattr(case, stage) is None:
         setattr(case, stage, e.at)
     apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar)
+    if new.state is State.REGISTERED and e.from_state is not State.REGISTERED:
+        routed = dispatching.record_suggestion(session, case, e.action, previous_department, e.at)
+        if routed is not None:  # the register event shows the suggestion in the case history
+            suggestion = {k: routed.get(k) for k in ("department_code", "reason")}
+            row.payload = {**row.payload, dispatching.ROUTING_KEY: suggestion}
     return row
 
 
@@ -235,10 +245,18 @@ def act(
     if case.version != expected_version:
         raise _stale(case)
     data = _parse_payload(payload or {})
-    outcome = apply(
-        from_snapshot(case.workflow), action, actor_for(session, actor_user, case), data, now
-    )
-    store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)
+    dispatch = action == Action.DISPATCH and case.state is State.REGISTERED
+    if dispatch:
+        data = dispatching.dispatch_payload(session, case, data)
+    try:
+        outcome = apply(
+            from_snapshot(case.workflow), action, actor_for(session, actor_user, case), data, now
+        )
+    except WorkflowError as exc:
+        if dispatch:
+            raise dispatching.no_department(case, exc) from None
+        raise
+    row = store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)
     audit.record(
         session,
         actor_user,
@@ -251,6 +269,7 @@ def act(
     except (StaleDataError, IntegrityError):
         session.rollback()
         raise _stale(load_case(session, case_no)) from None
+    dispatching.notify(session, case, row)
     return case
 
 

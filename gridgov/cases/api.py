@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.service import mask_phone
-from gridgov.cases import service
+from gridgov.cases import dispatching, queries, service
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.schemas import (
     ActionIn,
@@ -27,8 +28,35 @@ from gridgov.cases.schemas import (
 )
 from gridgov.cases.workflow import State
 from gridgov.deps import CurrentUser, OptionalUser, SessionDep
+from gridgov.errors import NotFound
 
 router = APIRouter(tags=["cases"])
+
+
+# Bodies of the routing endpoints (kept here while schemas.py is edited elsewhere).
+class RoutingRead(BaseModel):
+    """The stored routing suggestion (派遣建议) of a case; ``department_code`` None: 协调队列."""
+
+    case_no: str
+    department_code: str | None
+    reason: str
+    candidates: list[dict[str, Any]]
+    excluded: list[str]
+    decided_at: str | None
+
+
+class CoordinationItem(BaseModel):
+    """A registered case no department was found for, with its age in the queue."""
+
+    case: CaseRead
+    reason: str
+    age_seconds: int
+    age: str  # e.g. "2天3小时"
+
+
+class CoordinationList(BaseModel):
+    items: list[CoordinationItem]
+    count: int
 
 
 def _now() -> datetime:
@@ -127,6 +155,50 @@ def list_cases(
     now = _now()
     items = [case_read(c, service.lights_now(listing.running[c.id], now)) for c in listing.cases]
     return CaseList(items=items, count=len(items))
+
+
+def _age_text(seconds: int) -> str:
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分"
+
+
+@router.get("/cases/coordination", response_model=CoordinationList)
+def coordination_queue(session: SessionDep, user: CurrentUser) -> CoordinationList:
+    """协调队列: registered cases in the user's jurisdiction that routing found no department
+    for, oldest first, with their age; they stay here until someone dispatches them."""
+    queued = queries.coordination_queue(session, user, _now())
+    items = [
+        CoordinationItem(
+            case=case_read(q.case),
+            reason=q.reason,
+            age_seconds=int(q.age.total_seconds()),
+            age=_age_text(int(q.age.total_seconds())),
+        )
+        for q in queued
+    ]
+    return CoordinationList(items=items, count=len(items))
+
+
+@router.get("/cases/{case_no}/routing", response_model=RoutingRead)
+def get_routing(case_no: str, session: SessionDep, user: CurrentUser) -> RoutingRead:
+    """The department suggested when the case was registered, why, and every candidate; 404
+    before registration. The detail (GET /cases/{case_no}) shows it in the register event."""
+    case = service.load_case(session, case_no)
+    service.check_can_read(session, user, case)
+    routing = dispatching.routing_of(case)
+    if routing is None:
+        raise NotFound(
+            f"case {case_no} has not been registered yet", code="not_routed", case_no=case_no
+        )
+    return RoutingRead(
+        case_no=case.case_no,
+        department_code=routing.get("department_code"),
+        reason=str(routing.get("reason") or ""),
+        candidates=list(routing.get("candidates") or []),
+        excluded=list(routing.get("excluded") or []),
+        decided_at=routing.get("decided_at"),
+    )
 
 
 @router.get("/cases/{case_no}", response_model=CaseDetailRead)

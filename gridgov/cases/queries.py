@@ -1,9 +1,10 @@
-"""Reading cases: one case with its history, the scoped list with deadline lights, replay."""
+"""Reading cases: one case with its history, the scoped list with deadline lights, replay, and
+the coordination queue (协调队列) of registered cases no department was found for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from gridgov.accounts.permissions import ANY_STAFF, authorize
 from gridgov.accounts.scope import filter_by_scope, scope_of
 from gridgov.cases.actions import actor_for, event_of, from_snapshot, load_case
 from gridgov.cases.deadlines import deadline_light, open_deadlines
+from gridgov.cases.dispatching import routing_of
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.cases.workflow import OPEN, Action, CaseState, State, allowed_actions, replay
 from gridgov.errors import Forbidden, ValidationError
@@ -136,3 +138,35 @@ def list_cases(
 def lights_now(rows: list[CaseStepDeadline], now: datetime) -> dict[str, str | None]:
     """step → light for the running deadlines of one case."""
     return {r.step.value: deadline_light(r, now) for r in rows}
+
+
+#: Who may see the coordination queue: the desk that registers and dispatches, and leaders.
+COORDINATORS = frozenset({Role.ACCEPTOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER, Role.ADMIN})
+
+
+@dataclass
+class QueuedCase:
+    """A registered case waiting for a person to choose its department, and how long it has."""
+
+    case: Case
+    reason: str
+    age: timedelta
+
+
+def coordination_queue(session: Session, user: User, now: datetime) -> list[QueuedCase]:
+    """协调队列: registered cases in ``user``'s jurisdiction with no department and no suggested
+    department (routing found none, or every candidate returned it), oldest first, each with its
+    age (``now`` − ``registered_at``). Such a case stays here until someone dispatches it."""
+    authorize(user, COORDINATORS, action="see the coordination queue")
+    stmt = select(Case).where(Case.state == State.REGISTERED, Case.department_code.is_(None))
+    stmt = filter_by_scope(stmt, scope_of(session, user), Case.grid_code)
+    stmt = stmt.order_by(Case.registered_at, Case.id)
+    out = []
+    for case in session.scalars(stmt):
+        routing = routing_of(case)
+        if routing is not None and routing.get("department_code"):
+            continue
+        since = case.registered_at or case.created_at
+        reason = (routing or {}).get("reason") or "未路由"
+        out.append(QueuedCase(case, str(reason), now - since))
+    return out

@@ -2,28 +2,39 @@
 
 Regions and grids go through the same validation as any import (so the demo proves the
 generator's output is a valid tiling); roads, buildings and the gazetteer are bulk-inserted.
-Supervisors (监督员) get responsibility grids of 3–6 neighbouring unit grids of one community;
-each street gets a sanitation professional grid (环卫专业网格).
+Supervisors (监督员) get responsibility grids of 3–6 neighbouring unit grids of one community
+(and those grids as their jurisdiction); each street gets a sanitation professional grid
+(环卫专业网格). The taxonomy, the default departments and responsibility matrix, and one login per
+role (:data:`DEMO_LOGINS`, password :data:`DEMO_PASSWORD`, listed in the README) are loaded too.
+Passwords are hashed with cheap argon2 parameters through ``passwords.use_hasher`` (the supported
+way for bulk loads); each is rehashed with the production parameters at its first login.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from gridgov.accounts.models import Role, User
+from gridgov.accounts import passwords
+from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
+from gridgov.accounts.service import create_user
 from gridgov.config import Settings, get_settings
 from gridgov.db import session_scope
 from gridgov.demo import DemoDistrict, generate_district
+from gridgov.demo.district import DISTRICT_CODE
+from gridgov.departments.service import load_default as load_departments
 from gridgov.gazetteer.service import add_entries
 from gridgov.regions import service
 from gridgov.regions.models import GridSet, GridSetKind, GridSetMember, Region
 from gridgov.regions.schemas import GridIn, RegionIn
 from gridgov.registry.models import Building
 from gridgov.roads.models import Road, RoadClass
+from gridgov.taxonomy.service import load_default as load_taxonomy
 
 Progress = Callable[[str, float], None]
 
@@ -32,6 +43,24 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 RESPONSIBILITY_SIZE = (
     4  # unit grids per supervisor: Dongcheng had ~1,600 grids and ~400 supervisors
 )
+#: The password of every demo login (documented in the README; never use it elsewhere).
+DEMO_PASSWORD = "gridgov-demo"
+#: One login per role: (username, name, role, department code). Staff cover the district; the
+#: department user covers its department (城管执法局); the resident covers only their reports.
+DEMO_LOGINS: tuple[tuple[str, str, Role, str | None], ...] = (
+    ("acceptor", "受理员（演示）", Role.ACCEPTOR, None),
+    # 受理账号: files IoT/video alarms and admin-run hotline imports (settings.intake_account)
+    ("intake", "受理账号（告警与热线导入）", Role.ACCEPTOR, None),
+    ("shift_lead", "值班长（演示）", Role.SHIFT_LEAD, None),
+    ("dispatcher", "派遣员（演示）", Role.DISPATCHER, None),
+    ("leader", "区领导（演示）", Role.LEADER, None),
+    ("admin", "系统管理员（演示）", Role.ADMIN, None),
+    ("registrar", "信息采集员（演示）", Role.REGISTRAR, None),
+    ("dept_cgzf", "城管执法局（演示）", Role.DEPARTMENT, "QCGZFJ"),
+    ("resident", "居民（演示）", Role.RESIDENT, None),
+)
+#: Cheap argon2id parameters for the bulk load (about 1 ms a hash instead of about 50 ms).
+DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass
@@ -42,6 +71,7 @@ class DemoSummary:
     buildings: int
     addresses: int
     supervisors: int
+    logins: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -104,8 +134,13 @@ def load_demo(
             ],
             source="demo",
         )
+        report("taxonomy", 0.95)
+        load_taxonomy(session)
+        load_departments(session, DISTRICT_CODE)
         report("supervisors", 0.97)
-        supervisors = _load_supervisors(session, [g.code for g in grids])  # type: ignore[misc]
+        with _cheap_hashing():
+            supervisors = _load_supervisors(session, [g.code for g in grids])  # type: ignore[misc]
+            logins = _load_logins(session)
         _load_professional_grids(session, district, [g.code for g in grids])  # type: ignore[misc]
     report("done", 1.0)
     return DemoSummary(
@@ -115,6 +150,7 @@ def load_demo(
         buildings=len(district.buildings),
         addresses=len(district.addresses),
         supervisors=supervisors,
+        logins=logins + supervisors,
     )
 
 
@@ -216,9 +252,18 @@ def _load_supervisors(session: Session, grid_codes: list[str]) -> int:
             if not members:
                 continue
             n += 1
-            user = User(username=f"jdy{n:04d}", name=_person_name(n), role=Role.SUPERVISOR)
+            user = User(
+                username=f"jdy{n:04d}",
+                name=_person_name(n),
+                role=Role.SUPERVISOR,
+                password_hash=passwords.hash_password(DEMO_PASSWORD),
+            )
             session.add(user)
             session.flush()
+            session.execute(
+                insert(Jurisdiction),
+                [{"user_id": user.id, "scope_kind": ScopeKind.GRID, "code": c} for c in members],
+            )
             gs = GridSet(
                 code=f"ZR{comm}{k + 1:02d}",
                 kind=GridSetKind.RESPONSIBILITY,
@@ -231,6 +276,37 @@ def _load_supervisors(session: Session, grid_codes: list[str]) -> int:
                 insert(GridSetMember), [{"grid_set_id": gs.id, "grid_code": c} for c in members]
             )
     return n
+
+
+@contextmanager
+def _cheap_hashing() -> Iterator[None]:
+    """Hash with :data:`DEMO_HASHER` inside the block, then restore the production hasher."""
+    previous = passwords.use_hasher(DEMO_HASHER)
+    try:
+        yield
+    finally:
+        passwords.use_hasher(previous)
+
+
+def _load_logins(session: Session) -> int:
+    """One user per role (:data:`DEMO_LOGINS`) through ``accounts.service.create_user``."""
+    for username, name, role, department in DEMO_LOGINS:
+        if role is Role.DEPARTMENT:
+            scopes = [(ScopeKind.DEPARTMENT, department)]
+        elif role is Role.RESIDENT:
+            scopes = []
+        else:
+            scopes = [(ScopeKind.REGION, DISTRICT_CODE)]
+        create_user(
+            session,
+            username,
+            name,
+            role,
+            DEMO_PASSWORD,
+            scopes,  # type: ignore[arg-type]
+            department_code=department,
+        )
+    return len(DEMO_LOGINS)
 
 
 def _load_professional_grids(session: Session, d: DemoDistrict, grid_codes: list[str]) -> None:
