@@ -180,7 +180,7 @@ def _courtyards(local: Polygon, rng: np.random.Generator) -> Iterator[tuple[Plac
         depth = rng.uniform(26, 38)
         u = u0 + rng.uniform(0, 4)
         while u < u1 - 8:
-            width = rng.uniform(14, 25)
+            width = rng.uniform(13, 24)
             yield Place(COURTYARD, -1, (0, 0)), _courtyard((u, v, u + width, v + depth), rng)
             u += width
         v += depth
