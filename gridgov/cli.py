@@ -130,6 +130,9 @@ def demo(
     data_dir: DataDir = None,
     scale: Annotated[float, typer.Option(help="size of the demo district (1 ≈ Dongcheng)")] = 1.0,
     serve: Annotated[bool, typer.Option(help="start the server after loading")] = True,
+    history_days: Annotated[
+        int, typer.Option(min=0, max=60, help="days of case history driven through the workflow")
+    ] = 14,
 ) -> None:
     """Load the demo district into the data directory (first start only) and serve it."""
     settings = _settings(data_dir or Path(os.environ.get("GRIDGOV_DATA_DIR", "gridgov-data")))
@@ -151,13 +154,19 @@ def demo(
                 bar.update(task, completed=fraction, description=stage[:24])
 
             try:
-                summary = load_demo(engine, scale=scale, settings=settings, progress=progress)
+                summary = load_demo(
+                    engine,
+                    scale=scale,
+                    settings=settings,
+                    progress=progress,
+                    history_days=history_days,
+                )
             except GridgovError as exc:
                 _fail(exc)
         console.print(
             f"demo loaded: {summary.regions} regions, {summary.grids} unit grids, "
             f"{summary.roads} roads, {summary.buildings} buildings, {summary.addresses} addresses, "
-            f"{summary.supervisors} supervisors"
+            f"{summary.supervisors} supervisors, {summary.cases} cases of history"
         )
     console.print(f"ready in {time.perf_counter() - t0:.1f} s")
     if serve:

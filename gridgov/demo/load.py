@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, insert, select
@@ -27,8 +28,10 @@ from gridgov.config import Settings, get_settings
 from gridgov.db import session_scope
 from gridgov.demo import DemoDistrict, generate_district
 from gridgov.demo.district import DISTRICT_CODE
+from gridgov.demo.history import generate_history, make_photos
 from gridgov.departments.service import load_default as load_departments
 from gridgov.gazetteer.service import add_entries
+from gridgov.media.storage import storage_for
 from gridgov.regions import service
 from gridgov.regions.models import GridSet, GridSetKind, GridSetMember, Region
 from gridgov.regions.schemas import GridIn, RegionIn
@@ -59,6 +62,9 @@ DEMO_LOGINS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("dept_cgzf", "城管执法局（演示）", Role.DEPARTMENT, "QCGZFJ"),
     ("resident", "居民（演示）", Role.RESIDENT, None),
 )
+#: Demo history (演示案件历史): days before the first start and cases a day (Dongcheng ≈ 200).
+HISTORY_DAYS = 14
+HISTORY_PER_DAY = 200
 #: Cheap argon2id parameters for the bulk load (about 1 ms a hash instead of about 50 ms).
 DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -72,6 +78,7 @@ class DemoSummary:
     addresses: int
     supervisors: int
     logins: int = 0
+    cases: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -85,18 +92,19 @@ def load_demo(
     seed: int = 1,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    history_days: int = HISTORY_DAYS,
 ) -> DemoSummary:
     settings = settings or get_settings()
     report = progress or (lambda _stage, _f: None)
 
     def gen_progress(stage: str, fraction: float) -> None:
-        report(f"生成 {stage}", 0.6 * fraction)
+        report(f"生成 {stage}", 0.3 * fraction)
 
     district = generate_district(seed=seed, scale=scale, progress=gen_progress)
     with session_scope(engine) as session:
-        report("regions", 0.62)
+        report("regions", 0.31)
         _load_regions(session, district)
-        report("grids", 0.70)
+        report("grids", 0.33)
         grids = [
             GridIn(
                 geom=g.geom,
@@ -113,11 +121,11 @@ def load_demo(
             note="demo district",
             tolerance_m2=settings.topology_tolerance_m2,
         )
-        report("roads", 0.82)
+        report("roads", 0.38)
         _load_roads(session, district)
-        report("buildings", 0.86)
+        report("buildings", 0.40)
         building_ids = _load_buildings(session, district)
-        report("gazetteer", 0.92)
+        report("gazetteer", 0.43)
         add_entries(
             session,
             [
@@ -134,14 +142,25 @@ def load_demo(
             ],
             source="demo",
         )
-        report("taxonomy", 0.95)
+        report("taxonomy", 0.46)
         load_taxonomy(session)
         load_departments(session, DISTRICT_CODE)
-        report("supervisors", 0.97)
+        report("supervisors", 0.48)
         with _cheap_hashing():
             supervisors = _load_supervisors(session, [g.code for g in grids])  # type: ignore[misc]
             logins = _load_logins(session)
         _load_professional_grids(session, district, [g.code for g in grids])  # type: ignore[misc]
+        report("history", 0.5)
+        now = datetime.now(UTC)
+        history = generate_history(
+            session,
+            days=history_days,
+            per_day=HISTORY_PER_DAY,
+            seed=seed,
+            now=now,
+            photos=make_photos(storage_for(settings), now),
+            progress=lambda stage, f: report(stage, 0.5 + 0.5 * f),
+        )
     report("done", 1.0)
     return DemoSummary(
         regions=2 + len(district.streets) + len(district.communities),
@@ -150,7 +169,8 @@ def load_demo(
         buildings=len(district.buildings),
         addresses=len(district.addresses),
         supervisors=supervisors,
-        logins=logins + supervisors,
+        logins=logins + supervisors + history.users_created,
+        cases=history.cases,
     )
 
 

@@ -131,7 +131,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     engine = make_engine(settings.db_url)
     migrate.upgrade(engine)
     started = time.perf_counter()
-    load_demo(engine, scale=0.05, seed=1, settings=settings)
+    load_demo(engine, scale=0.05, seed=1, settings=settings, history_days=1)
     load_seconds = time.perf_counter() - started
     grid, address, grid_count = _known_grid(engine)
 
