@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def _include_routers(app: FastAPI) -> None:
     from gridgov.accounts.api import router as accounts_router
+    from gridgov.calendar_admin.api import router as calendar_router
     from gridgov.cases.api import router as cases_router
     from gridgov.cases.channels_api import router as intake_router
     from gridgov.components.api import router as components_router
@@ -52,6 +53,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(departments_router, prefix="/api")
     app.include_router(intake_router, prefix="/api")
     app.include_router(media_router, prefix="/api")
+    app.include_router(calendar_router, prefix="/api")
     mount_web(app)
 
 

@@ -7,7 +7,9 @@ Precedence: explicit arguments > environment > config file (``GRIDGOV_CONFIG`` o
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -76,11 +78,25 @@ class Settings(BaseSettings):
     # admin-run hotline imports are filed under (受理账号).
     iot_webhook_secret: str = ""
     intake_account: str = "intake"
+    # Working calendar (工作日历): office hours as local "HH:MM-HH:MM" periods, comma-separated,
+    # in order and not overlapping. Deadlines in working hours / days count only these periods.
+    office_hours: str = "08:30-12:00,13:30-17:30"
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @field_validator("office_hours")
+    @classmethod
+    def _check_office_hours(cls, v: str) -> str:
+        parse_office_hours(v)  # raises ValueError naming the bad part
+        return v
+
+    @property
+    def office_periods(self) -> tuple[tuple[time, time], ...]:
+        """:attr:`office_hours` as ``(open, close)`` local times."""
+        return parse_office_hours(self.office_hours)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -108,6 +124,37 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~]\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_office_hours(text: str) -> tuple[tuple[time, time], ...]:
+    """Parse office hours such as ``"08:30-12:00,13:30-17:30"`` into ``(open, close)`` pairs.
+
+    Raises ``ValueError`` naming the bad part: not ``HH:MM-HH:MM``, a time out of range, a period
+    that does not open before it closes, or periods out of order or overlapping.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("office_hours must list at least one period such as 08:30-12:00")
+    periods: list[tuple[time, time]] = []
+    for part in text.split(","):
+        m = _PERIOD.match(part)
+        if not m:
+            raise ValueError(f"office_hours period {part.strip()!r} is not HH:MM-HH:MM")
+        try:
+            opens = time(int(m[1]), int(m[2]))
+            closes = time(int(m[3]), int(m[4]))
+        except ValueError:
+            raise ValueError(f"office_hours period {part.strip()!r} has an invalid time") from None
+        if opens >= closes:
+            raise ValueError(f"office_hours period {part.strip()!r} must open before it closes")
+        if periods and opens < periods[-1][1]:
+            raise ValueError(
+                f"office_hours period {part.strip()!r} overlaps or precedes the previous one"
+            )
+        periods.append((opens, closes))
+    return tuple(periods)
 
 
 @lru_cache

@@ -1,6 +1,7 @@
 """Imports every domain's tables so metadata (Alembic, tests) sees them all."""
 
 from gridgov.accounts.models import User
+from gridgov.calendar_admin.models import CalendarRule
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.components.models import Component, ComponentStateEvent
 from gridgov.departments.models import Department, DepartmentRegion, ResponsibilityRule
@@ -13,6 +14,7 @@ from gridgov.taxonomy.models import Subclass, SubclassTimeLimit, TaxonomyClass
 
 __all__ = [
     "Building",
+    "CalendarRule",
     "Case",
     "CaseEvent",
     "CaseStepDeadline",

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from gridgov.calendar_admin.store import calendar_for
 from gridgov.cases.model import ClockOp
 from gridgov.cases.models import Case, CaseStepDeadline
 from gridgov.cases.states import Step
+from gridgov.config import get_settings
 from gridgov.taxonomy.models import Subclass
 from gridgov.workcalendar import TimeLimit, WorkingCalendar, deadline, light
 
@@ -30,11 +32,21 @@ _default_calendar: WorkingCalendar | None = None
 
 
 def default_calendar() -> WorkingCalendar:
-    """The deployment calendar (holiday package, default office hours, Asia/Shanghai)."""
+    """The holiday package alone, default office hours, Asia/Shanghai: only for code that has no
+    session. Deadlines use :func:`deployment_calendar` (imported notices and overrides)."""
     global _default_calendar
     if _default_calendar is None:
         _default_calendar = WorkingCalendar()
     return _default_calendar
+
+
+def deployment_calendar(session: Session | None) -> WorkingCalendar:
+    """The deployment's calendar as stored (holiday package + imported notices + local overrides
+    + the office hours and time zone of the settings); :func:`default_calendar` without a
+    session."""
+    if session is None:
+        return default_calendar()
+    return calendar_for(session, get_settings())
 
 
 def step_limit(subclass: Subclass, step: Step, urgency: str) -> TimeLimit | None:
@@ -64,7 +76,7 @@ def apply_clock(
     stop = {d for d in running if clock.stop_all or d.step in clock.stop or d.step in clock.start}
     for row in stop:
         row.stopped_at = now
-    cal = calendar or default_calendar()
+    cal = calendar or deployment_calendar(session)
     started = []
     for step in clock.start:
         row = CaseStepDeadline(case_id=case.id, step=step, started_at=now, warnings=[])
@@ -108,7 +120,7 @@ def deadline_light(
         row.started_at,
         row.due_at,
         now,
-        calendar or default_calendar(),
+        calendar or deployment_calendar(object_session(row)),
         YELLOW_FRACTION,
         unit=unit,  # type: ignore[arg-type]
     )
