@@ -382,5 +382,15 @@ def bench_geocode(ctx: typer.Context) -> None:
     raise typer.Exit(main(list(ctx.args)))
 
 
+@bench_app.command(
+    "intake", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def bench_intake(ctx: typer.Context) -> None:
+    """Case intake benchmark (options as bench/intake.py: --json, --backends, --clients)."""
+    from gridgov.benchmarks.intake import main
+
+    raise typer.Exit(main(list(ctx.args)))
+
+
 if __name__ == "__main__":
     app()
