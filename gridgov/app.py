@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=__version__,
         description="网格化城市治理平台 — grid governance platform API",
     )
+    # GeoJSON layers compress ~5×; gzip them for the browser (1.4 MB of grids at district scale).
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.state.settings = settings
     app.state.engine = engine
     _install_error_handlers(app)

@@ -33,12 +33,12 @@ const EMPTY = { type: "FeatureCollection", features: [] };
 const COLORS = {
   background: "#e4e7e0",
   district: "#b91c1c",
-  districtFill: "#f8f7f2",
+  districtFill: "#f1efe8",
   street: "#b45309",
   community: "#7c3aed",
   grid: "#2563eb",
   road: "#ffffff",
-  roadCasing: "#b8bcc2",
+  roadCasing: "#a9b0b8",
   building: "#d6cfc2",
   buildingLine: "#a89f8f",
   highlight: "#f59e0b",
@@ -445,7 +445,7 @@ function labelPoint(geometry) {
 /** Which level is labelled at this zoom: streets, then communities, then grids. */
 function labelLevel(zoom) {
   if (zoom < 12.5) return "street";
-  if (zoom < 15.5) return "community";
+  if (zoom < 16.5) return "community";
   return "grid";
 }
 
@@ -721,6 +721,10 @@ function wireControls() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") hideResults();
+  });
+  // A click anywhere outside the search box closes the result list.
+  document.addEventListener("click", (e) => {
+    if (!document.getElementById("search").contains(e.target)) hideResults();
   });
   document.getElementById("panel-close").addEventListener("click", () => {
     hidePanel();
