@@ -20,35 +20,7 @@ from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.taxonomy.service import get_subclass
 
 TZ = ZoneInfo("Asia/Shanghai")
-MAX_ROWS = 5000
-MAX_TICKET = 60
-MIN_ADDRESS_SCORE = 90.0
 SIGNATURE_PREFIX = "sha256="
-
-#: Canonical column → the headers it may have (compared lower-case, spaces removed).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "ticket": ("工单号", "工单编号", "ticket", "ticket_no"),
-    "called_at": ("来电时间", "call_time", "called_at"),
-    "address": ("地址", "事发地址", "address"),
-    "lon": ("经度", "lon", "lng", "longitude"),
-    "lat": ("纬度", "lat", "latitude"),
-    "crs": ("坐标系", "crs"),
-    "kind": ("类型", "kind", "subclass_kind"),
-    "subclass": ("小类编码", "小类代码", "subclass", "subclass_code"),
-    "urgency": ("紧急程度", "urgency"),
-    "description": ("描述", "问题描述", "description"),
-    "name": ("联系人", "contact", "name"),
-    "phone": ("电话", "联系电话", "phone"),
-}
-_HEADER = {a.lower().replace(" ", ""): c for c, aliases in COLUMNS.items() for a in aliases}
-_REQUIRED = ("ticket", "subclass", "description")
-_KINDS = {"": Kind.EVENT, "事件": Kind.EVENT, "event": Kind.EVENT}
-_KINDS |= {"部件": Kind.COMPONENT, "component": Kind.COMPONENT}
-_URGENCY = {"一般": "normal", "普通": "normal", "紧急": "urgent", "特急": "critical"}
-_URGENCY |= {"特别紧急": "critical", "normal": "normal", "urgent": "urgent"}
-_URGENCY |= {"critical": "critical"}
-_CRS = {"": "wgs84", "wgs84": "wgs84", "gcj02": "gcj02", "bd09": "bd09"}
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 
 
 def verify_signature(secret: str, body: bytes, header: str | None) -> None:

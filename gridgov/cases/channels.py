@@ -43,8 +43,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 MAX_ROWS = 5000
 MAX_TICKET = 60
 MIN_ADDRESS_SCORE = 90.0
-SIGNATURE_PREFIX = "sha256="
-
 #: Canonical column → the headers it may have (compared lower-case, spaces removed).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "ticket": ("工单号", "工单编号", "ticket", "ticket_no"),
