@@ -44,6 +44,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("gridgov-data")
     database_url: str | None = None
+    # Connections per app worker process (PostgreSQL): the pool keeps db_pool_size open and
+    # opens up to db_max_overflow more under load. Size it so workers × (size + overflow) stays
+    # below the server's max_connections; requests beyond it wait db_pool_timeout seconds.
+    db_pool_size: int = Field(10, ge=1, le=500)
+    db_max_overflow: int = Field(30, ge=0, le=500)
+    db_pool_timeout: float = Field(30.0, gt=0)
     environment: Literal["development", "production", "test"] = "development"
     secret_key: str = PLACEHOLDER_SECRET
     host: str = "127.0.0.1"

@@ -15,11 +15,23 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import DateTime, Engine, Enum, LargeBinary, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    LargeBinary,
+    MetaData,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from gridgov.config import Settings, get_settings
+
+#: Execution option marking a read-only engine view (no write lock taken on SQLite).
+READ_ONLY_OPTION = "gridgov_read_only"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -90,6 +102,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take SQLite's write lock when they begin (BEGIN IMMEDIATE), waiting for it under
+    # busy_timeout. A deferred transaction that reads first and writes later fails at once with
+    # "database is locked" when another connection committed in between (WAL snapshots cannot
+    # be upgraded), and no timeout helps. Read-only sessions (see session_factory) stay
+    # deferred so readers never queue behind writers or each other.
+    read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -97,7 +119,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
 
@@ -106,20 +128,36 @@ _engines: dict[str, Engine] = {}
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    url = (settings or get_settings()).db_url
+    settings = settings or get_settings()
+    url = settings.db_url
     if url not in _engines:
-        _engines[url] = make_engine(url)
+        pool: dict[str, Any] = {}
+        if not settings.is_sqlite:
+            pool = {
+                "pool_size": settings.db_pool_size,
+                "max_overflow": settings.db_max_overflow,
+                "pool_timeout": settings.db_pool_timeout,
+            }
+        _engines[url] = make_engine(url, **pool)
     return _engines[url]
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_factory(
+    engine: Engine | None = None, *, read_only: bool = False
+) -> sessionmaker[Session]:
+    """Sessions on ``engine``. ``read_only`` sessions are meant for requests that only read
+    (GET): on SQLite they begin a deferred transaction instead of taking the write lock, and
+    ``session.info["read_only"]`` tells code that would write opportunistically to skip it."""
+    bind = engine or get_engine()
+    if read_only:
+        bind = bind.execution_options(**{READ_ONLY_OPTION: True})
+    return sessionmaker(bind=bind, expire_on_commit=False, info={"read_only": read_only})
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""
-    session = session_factory(engine)()
+    session = session_factory(engine, read_only=read_only)()
     try:
         yield session
         session.commit()

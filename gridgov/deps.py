@@ -11,10 +11,14 @@ from sqlalchemy.orm import Session
 from gridgov.config import Settings
 from gridgov.db import session_scope
 
+#: Methods whose requests only read; their sessions do not take SQLite's write lock.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed when the endpoint succeeds."""
-    with session_scope(request.app.state.engine) as session:
+    read_only = request.method in READ_METHODS
+    with session_scope(request.app.state.engine, read_only=read_only) as session:
         yield session
 
 

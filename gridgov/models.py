@@ -3,6 +3,7 @@
 from gridgov.accounts.models import User
 from gridgov.calendar_admin.models import CalendarRule
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
+from gridgov.cases.numbering import CaseCounter
 from gridgov.components.models import Component, ComponentStateEvent
 from gridgov.departments.models import Department, DepartmentRegion, ResponsibilityRule
 from gridgov.gazetteer.models import GazetteerEntry
@@ -16,6 +17,7 @@ __all__ = [
     "Building",
     "CalendarRule",
     "Case",
+    "CaseCounter",
     "CaseEvent",
     "CaseStepDeadline",
     "Component",

@@ -25,7 +25,7 @@ from gridgov.db import utcnow
 from gridgov.errors import Unauthorized
 
 COOKIE_NAME = "gridgov_session"
-# last_seen is written at most this often, so reads do not turn into writes.
+# last_seen is written at most this often, and only by requests that write anyway.
 TOUCH_INTERVAL = timedelta(seconds=60)
 LOGIN_FAILED_MESSAGE = (
     "login failed: wrong username or password, or the account is disabled or locked for a "
@@ -127,7 +127,9 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("this account is disabled", code="account_disabled")
-    if now - row.last_seen >= TOUCH_INTERVAL:
+    # Read-only requests never write (see gridgov.db.session_factory): last_seen is the time of
+    # the last login or write request, to the minute.
+    if now - row.last_seen >= TOUCH_INTERVAL and not session.info.get("read_only"):
         row.last_seen = now
     return user
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
 from gridgov.cases.actions import ANONYMOUS, reject_nul, store_outcome
 from gridgov.cases.models import Case
+from gridgov.cases.numbering import next_case_no
 from gridgov.cases.workflow import Action, Actor, CaseState, Channel, ItemClass, State, apply
 from gridgov.errors import GridgovError, NotFound, ValidationError
 from gridgov.regions.geocode import InputCRS, geocode
@@ -28,7 +28,6 @@ from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.taxonomy.service import get_subclass
 from gridgov.workcalendar import WorkingCalendar
 
-TZ = ZoneInfo("Asia/Shanghai")
 MAX_KEY = 100
 MAX_DESCRIPTION = 2000
 _CRS = ("wgs84", "gcj02", "bd09")
@@ -97,14 +96,6 @@ def _submit_actor(session: Session, user: User | None, grid_code: str) -> Actor:
     if user.role is Role.RESIDENT:
         return Actor(user.id, user.role, True)
     return Actor(user.id, user.role, scope_of(session, user).covers_grid(grid_code))
-
-
-def _next_case_no(session: Session, now: datetime) -> str:
-    """案件编号: the local date and a 5-digit serial of the day, e.g. 2026112200001."""
-    prefix = now.astimezone(TZ).strftime("%Y%m%d")
-    last = session.scalar(select(func.max(Case.case_no)).where(Case.case_no.like(f"{prefix}%")))
-    serial = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{serial:05d}"
 
 
 def create_case(
@@ -180,43 +171,41 @@ def create_case(
     outcome = apply(CaseState(), Action.SUBMIT, wf_actor, payload, now)
 
     point = place["point"]
-    for _attempt in range(5):
-        case = Case(
-            case_no=_next_case_no(session, now),
-            state=State.NEW,
-            channel=outcome.state.channel or Channel.HOTLINE,
-            subclass_kind=sub.kind.value,
-            subclass_code=sub.code,
-            urgency=urgency,
-            description=payload["description"],
-            photos=list(photos or []),
-            lon=point["lon"],
-            lat=point["lat"],
-            grid_code=grid_code,
-            community_code=(place.get("community") or {}).get("code"),
-            street_code=(place.get("street") or {}).get("code"),
-            district_code=(place.get("district") or {}).get("code"),
-            reporter_user_id=(outcome.state.reporter_ids or (None,))[0] or None,
-            reporter_name=_text(contact.get("name"), 60),
-            reporter_phone=_text(contact.get("phone"), 30),
-            version=0,
-            idempotency_key=key,
-            created_at=now,
-            reported_at=now,
-            workflow={},
-        )
-        try:
-            with session.begin_nested():
-                session.add(case)
-                session.flush()
-        except IntegrityError:
-            again = _find_key(session, key)
-            if again is not None:
-                return again
-            continue  # another report took this number; take the next one
-        break
-    else:  # pragma: no cover - five collisions in a row
-        raise ValidationError("could not number the case; try again", field="case_no")
+    case = Case(
+        case_no=next_case_no(session, now),
+        state=State.NEW,
+        channel=outcome.state.channel or Channel.HOTLINE,
+        subclass_kind=sub.kind.value,
+        subclass_code=sub.code,
+        urgency=urgency,
+        description=payload["description"],
+        photos=list(photos or []),
+        lon=point["lon"],
+        lat=point["lat"],
+        grid_code=grid_code,
+        community_code=(place.get("community") or {}).get("code"),
+        street_code=(place.get("street") or {}).get("code"),
+        district_code=(place.get("district") or {}).get("code"),
+        reporter_user_id=(outcome.state.reporter_ids or (None,))[0] or None,
+        reporter_name=_text(contact.get("name"), 60),
+        reporter_phone=_text(contact.get("phone"), 30),
+        version=0,
+        idempotency_key=key,
+        created_at=now,
+        reported_at=now,
+        workflow={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        # Only the idempotency key can collide (numbers come from the locked counter row): the
+        # same request arrived twice at once and the other copy won. Answer with its case.
+        again = _find_key(session, key)
+        if again is None:
+            raise
+        return again
     store_outcome(session, case, outcome, payload, sub, calendar)
     audit.record(session, actor, "case.submit", case, {"grid": grid_code})
     session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gridgov import migrate
 from gridgov.accounts.models import Role, User
-from gridgov.db import make_engine
+from gridgov.db import make_engine, session_scope
 
 
 def test_a_released_savepoint_does_not_commit_on_sqlite(tmp_path: Path) -> None:
@@ -23,3 +23,52 @@ def test_a_released_savepoint_does_not_commit_on_sqlite(tmp_path: Path) -> None:
         session.rollback()
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_sqlite_writers_take_the_lock_up_front_and_readers_do_not(tmp_path: Path) -> None:
+    """A write session that reads, then writes after another writer committed, must not fail with
+    "database is locked" (a deferred WAL transaction cannot upgrade a stale snapshot); two
+    read-only sessions hold transactions side by side."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate.upgrade(engine)
+    with session_scope(engine) as first:
+        first.scalar(select(func.count()).select_from(User))  # read first …
+        first.add(User(username="u1", name="张三", role=Role.ADMIN))
+        first.flush()  # … then write, holding the lock since BEGIN IMMEDIATE
+    with session_scope(engine, read_only=True) as r1, session_scope(engine, read_only=True) as r2:
+        assert r1.info["read_only"] and r2.info["read_only"]
+        assert r1.scalar(select(func.count()).select_from(User)) == 1
+        assert r2.scalar(select(func.count()).select_from(User)) == 1
+    engine.dispose()
+
+
+def test_reader_snapshot_then_other_writer_then_write(tmp_path: Path) -> None:
+    """The race that broke intake on SQLite: B reads, A writes and commits, B writes. With
+    BEGIN IMMEDIATE, A waits for B instead of B failing."""
+    import threading
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate.upgrade(engine)
+    b_has_read = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer_a() -> None:
+        b_has_read.wait(5)
+        try:
+            with session_scope(engine) as a:
+                a.add(User(username="a", name="甲", role=Role.ADMIN))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=writer_a)
+    t.start()
+    with session_scope(engine) as b:
+        b.scalar(select(func.count()).select_from(User))
+        b_has_read.set()
+        t.join(0.3)  # A is waiting on B's lock, not committing under it
+        b.add(User(username="b", name="乙", role=Role.ADMIN))
+    t.join(10)
+    assert errors == []
+    with session_scope(engine, read_only=True) as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 2
+    engine.dispose()
