@@ -10,7 +10,8 @@ Per backend (SQLite, PostgreSQL), on a fresh database holding a small demo distr
    insert-only endpoint) → ``baseline_create_per_s``; ``ratio`` = create / baseline.
 3. **The day**: ``--day-cases`` cases (Beijing ≈ 11,200 a day), each driven
    report → register → dispatch → accept → report_back → assign_check → check_pass → close
-   through the service layer in-process, with batched commits → ``day_cases``, ``day_seconds``.
+   through the service layer in ``--day-workers`` processes at once, each action committed on
+   its own like an API request → ``day_cases``, ``day_seconds``.
 
     python bench/intake.py                       # rich table + JSON line
     python bench/intake.py --json                # JSON object on the last line only
@@ -52,7 +53,6 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SUBCLASS = "0109"  # 乱堆物堆料 (event): a common supervisor report
 PASSWORD = "gridgov-demo"
 SERVER_START_TIMEOUT_S = 90.0
-COMMIT_EVERY = 100  # day simulation: cases per commit
 
 
 # ------------------------------------------------------------------------------------ databases
@@ -417,14 +417,59 @@ def _day_users(session: Session, department_codes: set[str]) -> dict[str, Any]:
     return users
 
 
-def run_day(engine: Engine, people: list[Reporter], cases: int, photo: str) -> dict[str, Any]:
-    """``cases`` cases through the whole loop via the service layer, committing every
-    :data:`COMMIT_EVERY` cases; the clock runs through one working day."""
+def run_day(
+    engine: Engine, people: list[Reporter], cases: int, photo: str, workers: int = 2
+) -> dict[str, Any]:
+    """``cases`` cases through the whole loop via the service layer, in ``workers`` processes
+    acting at once (as a city's many desks do), each action its own committed transaction like
+    an API request; the clock runs through one working day."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from gridgov.db import session_factory
+    from gridgov.departments.models import Department
+
+    with session_factory(engine)() as session:
+        codes = set(session.scalars(select(Department.code)))
+        _day_users(session, codes)  # created up front: the workers only read them
+        session.commit()
+    url = engine.url.render_as_string(hide_password=False)
+    slices = [list(range(w, cases, workers)) for w in range(max(workers, 1))]
+    t = time.perf_counter()
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(len(slices), mp_context=spawn) as pool:
+        parts = list(
+            pool.map(
+                _day_slice,
+                [url] * len(slices),
+                [people] * len(slices),
+                [cases] * len(slices),
+                slices,
+                [photo] * len(slices),
+            )
+        )
+    seconds = time.perf_counter() - t
+    closed = sum(p["closed"] for p in parts)
+    return {
+        "day_cases": closed,
+        "day_failed": sum(p["failed"] for p in parts),
+        "day_seconds": round(seconds, 2),
+        "day_cases_per_s": round(closed / seconds, 1) if seconds else 0.0,
+        "day_workers": len(slices),
+        "day_errors": [e for p in parts for e in p["errors"]][:5],
+    }
+
+
+def _day_slice(
+    url: str, people: list[Reporter], cases: int, indices: list[int], photo: str
+) -> dict[str, Any]:
+    """One worker process of :func:`run_day`: the cases numbered ``indices``."""
     from gridgov.accounts.models import User
     from gridgov.cases import service
     from gridgov.cases.workflow import State
-    from gridgov.db import session_factory
+    from gridgov.db import make_engine, session_factory
 
+    engine = make_engine(url)
     make = session_factory(engine)
     # A working day in Beijing (Monday 09:00 local); each case's steps are minutes apart.
     day0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -434,11 +479,13 @@ def run_day(engine: Engine, people: list[Reporter], cases: int, photo: str) -> d
     with make() as session:
         sups = {p.username: session.get(User, p.user_id) for p in people}
         users = _day_users(session, set())
-        session.commit()
-    t = time.perf_counter()
+        depts = {
+            u.department_code: u
+            for u in session.scalars(select(User).where(User.username.like("bench_dept_%")))
+        }
     session = make()
     try:
-        for i in range(cases):
+        for i in indices:
             p = people[i % len(people)]
             now = day0 + step * i
             try:
@@ -456,47 +503,21 @@ def run_day(engine: Engine, people: list[Reporter], cases: int, photo: str) -> d
                     idempotency_key=f"day-{i}",
                     now=now,
                 )
-                case = service.act(
-                    session,
-                    case.case_no,
-                    "register",
-                    users["lead"],
-                    {},
-                    case.version,
-                    now + timedelta(minutes=5),
-                )
-                case = service.act(
-                    session,
-                    case.case_no,
-                    "dispatch",
-                    users["disp"],
-                    {},
-                    case.version,
-                    now + timedelta(minutes=10),
-                )
-                dept = users["dept"].get(case.department_code)
-                if dept is None:
-                    dept = _day_users(session, {str(case.department_code)})["dept"][
-                        case.department_code
-                    ]
-                    users["dept"][case.department_code] = dept
-                steps: list[tuple[Any, str, dict[str, Any]]] = [
-                    (dept, "accept", {}),
-                    (dept, "report_back", {"result": "已清理", "photos": [photo]}),
-                    (users["acc"], "assign_check", {"checker_id": users["chk"].id}),
-                    (users["chk"], "check_pass", {"photos": [photo]}),
-                    (users["lead"], "close", {}),
-                ]
-                for k, (user, action, payload) in enumerate(steps, 3):
+                session.commit()
+                case_no, version = case.case_no, case.version
+                for k, (who, action, payload) in enumerate(_DAY_STEPS, 1):
+                    user = depts[case.department_code] if who == "dept" else users[who]
                     case = service.act(
                         session,
-                        case.case_no,
+                        case_no,
                         action,
-                        user,
-                        payload,
-                        case.version,
+                        session.merge(user, load=False),
+                        _day_payload(payload, photo, users["chk"].id),
+                        version,
                         now + timedelta(minutes=5 * k),
                     )
+                    version = case.version
+                    session.commit()
                 if case.state is State.CLOSED:
                     closed += 1
                 else:
@@ -508,20 +529,35 @@ def run_day(engine: Engine, people: list[Reporter], cases: int, photo: str) -> d
                     errors.append(f"case {i}: {type(exc).__name__}: {exc}"[:300])
                 if failed > 20 and closed == 0:
                     break  # the loop is broken, not slow: stop early
-                continue
-            if (i + 1) % COMMIT_EVERY == 0:
-                session.commit()
-        session.commit()
     finally:
         session.close()
-    seconds = time.perf_counter() - t
-    return {
-        "day_cases": closed,
-        "day_failed": failed,
-        "day_seconds": round(seconds, 2),
-        "day_cases_per_s": round(closed / seconds, 1) if seconds else 0.0,
-        "day_errors": errors,
-    }
+        engine.dispose()
+    return {"closed": closed, "failed": failed, "errors": errors}
+
+
+#: The loop after 上报, as (who, action, payload template): 立案, 派遣, 接收, 处置反馈, 派核查,
+#: 核查通过, 结案. "{photo}" and "{checker}" are filled in per case.
+_DAY_STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("lead", "register", {}),
+    ("disp", "dispatch", {}),
+    ("dept", "accept", {}),
+    ("dept", "report_back", {"result": "已清理", "photos": ["{photo}"]}),
+    ("acc", "assign_check", {"checker_id": "{checker}"}),
+    ("chk", "check_pass", {"photos": ["{photo}"]}),
+    ("lead", "close", {}),
+)
+
+
+def _day_payload(template: dict[str, Any], photo: str, checker_id: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in template.items():
+        if value == "{checker}":
+            out[key] = checker_id
+        elif isinstance(value, list):
+            out[key] = [photo if v == "{photo}" else v for v in value]
+        else:
+            out[key] = value
+    return out
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -537,6 +573,7 @@ def run_backend(
     workers: int,
     warmup: float,
     day_cases: int,
+    day_workers: int = 2,
 ) -> dict[str, Any]:
     """Every measurement on one backend; returns its result row."""
     with fresh_backend(name, root) as backend:
@@ -558,7 +595,7 @@ def run_backend(
         )
         if create.error_samples or baseline.error_samples:
             row["error_samples"] = create.error_samples + baseline.error_samples
-        row.update(run_day(engine, people, day_cases, photo))
+        row.update(run_day(engine, people, day_cases, photo, day_workers))
         row["supervisors"] = len(people)
         row["load_seconds"] = round(load_s, 1)
         engine.dispose()
@@ -615,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--scale", type=float, default=0.2, help="demo district scale")
     parser.add_argument("--day-cases", type=int, default=BEIJING_DAY)
+    parser.add_argument("--day-workers", type=int, default=2, help="processes driving the day")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -630,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "scale": args.scale,
             "day_cases_asked": args.day_cases,
+            "day_workers": args.day_workers,
             "cpus": os.cpu_count(),
         }
     }
@@ -644,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 warmup=args.warmup,
                 day_cases=args.day_cases,
+                day_workers=args.day_workers,
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)

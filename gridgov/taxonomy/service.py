@@ -100,6 +100,7 @@ def _stored_class_keys(session: Session) -> set[tuple[Kind, str]]:
 
 
 def _write(session: Session, taxonomy: Taxonomy, *, only_missing: bool) -> dict[str, int]:
+    forget_subclasses(session)
     counts = dict.fromkeys(
         ("classes_created", "classes_updated", "subclasses_created", "subclasses_updated"), 0
     )
@@ -235,11 +236,21 @@ def list_classes(session: Session, kind: Kind | None = None) -> list[TaxonomyCla
     return list(session.scalars(stmt))
 
 
+#: ``session.info`` key of the per-session memo of :func:`get_subclass`: one case action looks
+#: its subclass up several times (time limits, routing, notifications). Per session, so every
+#: request still sees the taxonomy as stored; writes here drop it.
+_MEMO_KEY = "gridgov.taxonomy.subclass_memo"
+
+
 def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subclass:
     """The subclass with this 4-digit code; ``kind`` is needed when both trees use the code.
 
     Raises NotFound, or ValidationError (code ``ambiguous``) naming the kinds to choose from.
     """
+    memo: dict[tuple[str, Kind | None], Subclass] = session.info.setdefault(_MEMO_KEY, {})
+    hit = memo.get((code, kind))
+    if hit is not None:
+        return hit
     stmt = select(Subclass).where(Subclass.code == code)
     if kind is not None:
         stmt = stmt.where(Subclass.kind == kind)
@@ -252,7 +263,13 @@ def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subcl
         raise ValidationError(
             f"subclass code {code} exists for several kinds ({kinds}); give kind", code="ambiguous"
         )
+    memo[(code, kind)] = found[0]
     return found[0]
+
+
+def forget_subclasses(session: Session) -> None:
+    """Drop the session's memo of :func:`get_subclass` (after the taxonomy changed)."""
+    session.info.pop(_MEMO_KEY, None)
 
 
 def list_subclasses(
