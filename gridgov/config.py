@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -79,6 +79,18 @@ class Settings(BaseSettings):
     # are limited per IP address (or per resident) and minute (429).
     media_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     media_public_per_minute: int = Field(20, ge=1)
+    # Where photos live: "filesystem" (<data_dir>/media) or an S3-compatible object store
+    # (MinIO, Ceph RGW, OSS/COS/OBS S3 APIs, AWS S3). With "s3", bucket and endpoint are required;
+    # without an access key boto3's own credential chain (instance role ...) is used.
+    media_store: Literal["filesystem", "s3"] = "filesystem"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "media/"
+    # "path" (http://host/bucket/key) suits MinIO and most S3-compatible servers.
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
     # Intake channels: the HMAC-SHA256 secret of the IoT / video-patrol alarm webhook (empty: the
     # webhook is off) and the username of the acceptor account whose jurisdiction alarms and
     # admin-run hotline imports are filed under (受理账号).
@@ -87,6 +99,30 @@ class Settings(BaseSettings):
     # Working calendar (工作日历): office hours as local "HH:MM-HH:MM" periods, comma-separated,
     # in order and not overlapping. Deadlines in working hours / days count only these periods.
     office_hours: str = "08:30-12:00,13:30-17:30"
+    # Patrol (巡查): positions per batch; how far a phone's clock may run ahead of the server (or
+    # a position precede its patrol's start) before the position is refused; how long a patrol
+    # without a new position still shows on the live map.
+    patrol_max_batch: int = Field(500, ge=1, le=10_000)
+    patrol_clock_skew_minutes: float = Field(10.0, ge=0, le=24 * 60)
+    patrol_live_minutes: int = Field(30, ge=1, le=24 * 60)
+    # Public tracking (公众查询): the HMAC secret of residents' tracking codes (empty: derived from
+    # secret_key; set it on its own so that rotating secret_key keeps issued codes valid), and
+    # per-minute limits per IP address (or resident) of public reports and lookups (429).
+    tracking_secret: str = ""
+    public_reports_per_minute: int = Field(10, ge=1)
+    public_lookups_per_minute: int = Field(60, ge=1)
+    # Dashboard (领导驾驶舱): the event stream polls a change marker every dashboard_poll_seconds,
+    # sends a heartbeat comment every dashboard_heartbeat_seconds and ends after
+    # dashboard_stream_max_seconds (the browser reconnects); map layers hold at most
+    # dashboard_map_max_cases cases.
+    dashboard_poll_seconds: float = Field(1.0, gt=0, le=60)
+    dashboard_heartbeat_seconds: float = Field(15.0, gt=0, le=600)
+    dashboard_stream_max_seconds: float = Field(1800.0, gt=0)
+    dashboard_map_max_cases: int = Field(5000, ge=1, le=100_000)
+    # Duplicate candidates (合并候选): open cases of the same subclass within this many metres,
+    # reported within the last N days, are offered for merging (GET /api/cases/{no}/duplicates).
+    case_duplicate_radius_m: float = Field(50.0, gt=0, le=5000)
+    case_duplicate_days: int = Field(7, ge=1, le=365)
 
     @field_validator("data_dir")
     @classmethod
@@ -103,6 +139,42 @@ class Settings(BaseSettings):
     def office_periods(self) -> tuple[tuple[time, time], ...]:
         """:attr:`office_hours` as ``(open, close)`` local times."""
         return parse_office_hours(self.office_hours)
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _check_s3_prefix(cls, v: str) -> str:
+        v = v.lstrip("/")
+        if ".." in v.split("/"):
+            raise ValueError("s3_prefix must not contain '..' segments")
+        return v
+
+    @model_validator(mode="after")
+    def _check_media_store(self) -> Settings:
+        if self.media_store != "s3":
+            return self
+        missing = [
+            f"GRIDGOV_{name.upper()}"
+            for name in ("s3_bucket", "s3_endpoint_url")
+            if not (getattr(self, name) or "").strip()
+        ]
+        if missing:
+            raise ValueError(
+                f"media_store is 's3' but {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set; set "
+                "GRIDGOV_S3_BUCKET and GRIDGOV_S3_ENDPOINT_URL (e.g. http://127.0.0.1:9000), "
+                "or use GRIDGOV_MEDIA_STORE=filesystem"
+            )
+        endpoint = (self.s3_endpoint_url or "").strip()
+        if not endpoint.startswith(("http://", "https://")):
+            raise ValueError(
+                f"GRIDGOV_S3_ENDPOINT_URL must start with http:// or https://, not {endpoint!r}"
+            )
+        if (self.s3_access_key is None) != (self.s3_secret_key is None):
+            raise ValueError(
+                "set both GRIDGOV_S3_ACCESS_KEY and GRIDGOV_S3_SECRET_KEY, or neither "
+                "(then boto3's own credential chain is used)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -1,16 +1,16 @@
 """HTTP API of photos (照片): upload, original and thumbnail.
 
 Staff, residents and anonymous reporters upload; residents and anonymous clients are rate
-limited (per resident, or per IP address). Ids are 64 hex digits (the SHA-256 of the upload)
-and are checked before any path is built. Photos are served by id to anyone who has it: the id
-cannot be guessed, and the case pages show them with plain ``<img>`` tags.
+limited (per resident, or per IP address) by the database-backed limiter shared by every app
+worker (:mod:`gridgov.ratelimit`; 429 with ``Retry-After``). Ids are 64 hex digits (the SHA-256
+of the upload) and are checked before any path or object key is built. Photos are served by id
+to anyone who has it: the id cannot be guessed, and the case pages show them with plain
+``<img>`` tags. Where they are stored (local disk or an S3-compatible bucket) is a setting
+(:func:`gridgov.media.storage.storage_for`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -21,12 +21,11 @@ from gridgov.accounts.models import Role
 from gridgov.config import Settings
 from gridgov.deps import OptionalUser, SettingsDep
 from gridgov.errors import NotFound
-from gridgov.media.checks import TooManyRequests, check_image, check_size, valid_id
+from gridgov.media.checks import check_image, check_size, valid_id
 from gridgov.media.storage import StoredMedia, Variant, storage_for
+from gridgov.ratelimit import RateLimitRoute, client_key, enforce
 
-router = APIRouter(tags=["media"])
-
-_WINDOW_SECONDS = 60.0
+router = APIRouter(tags=["media"], route_class=RateLimitRoute)
 
 
 class MediaRead(BaseModel):
@@ -38,39 +37,6 @@ class MediaRead(BaseModel):
     width: int
     height: int
     bytes: int
-
-
-class RateLimiter:
-    """At most ``limit`` events per key in any 60-second window (in memory, per process)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, now: float | None = None) -> bool:
-        """Count one event; False when the key is over its limit (the event is not counted)."""
-        t = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= t - _WINDOW_SECONDS:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(t)
-            if len(self._hits) > 10_000:  # forget idle keys now and then
-                for k in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[k]
-            return True
-
-
-def _limiter(request: Request, settings: Settings) -> RateLimiter:
-    state = request.app.state
-    limiter: RateLimiter | None = getattr(state, "media_rate_limiter", None)
-    if limiter is None or limiter.limit != settings.media_public_per_minute:
-        limiter = RateLimiter(settings.media_public_per_minute)
-        state.media_rate_limiter = limiter
-    return limiter
 
 
 def _media_read(
@@ -86,7 +52,14 @@ def _media_read(
     )
 
 
-@router.post("/media", status_code=201, response_model=MediaRead)
+_RATE_LIMITED = {
+    "description": "too many uploads from this client (anonymous: per IP address; resident: per "
+    "account); retry after the seconds in Retry-After",
+    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+}
+
+
+@router.post("/media", status_code=201, response_model=MediaRead, responses={429: _RATE_LIMITED})
 def upload_media(
     request: Request,
     file: Annotated[UploadFile, File(description="a JPEG, PNG or WebP photo")],
@@ -97,12 +70,13 @@ def upload_media(
     (``media_max_bytes``, 413); a file that is not such an image is a 422 naming the problem.
     The same photo uploaded twice is stored once and gets the same id."""
     if user is None or user.role is Role.RESIDENT:
-        client = request.client.host if request.client else "unknown"
-        key = f"ip:{client}" if user is None else f"user:{user.id}"
-        if not _limiter(request, settings).hit(key):
-            raise TooManyRequests(
-                f"too many uploads; at most {settings.media_public_per_minute} a minute",
-            )
+        enforce(
+            request,
+            "media-upload",
+            client_key(request, None if user is None else user.id),
+            settings.media_public_per_minute,
+            message=f"too many uploads; at most {settings.media_public_per_minute} a minute",
+        )
     data = file.file.read(settings.media_max_bytes + 1)  # sync route: runs in a worker thread
     check_size(len(data), settings.media_max_bytes)
     checked = check_image(data, max_bytes=settings.media_max_bytes)
@@ -116,16 +90,14 @@ def _serve(settings: Settings, media_id: str, variant: Variant) -> Response:
     if not valid_id(media_id):
         raise NotFound("media ids are 64 hexadecimal digits", code="media_not_found", id=None)
     store = storage_for(settings)
-    item = store.find(media_id)
-    if item is None:
+    blob = store.get(media_id, variant)
+    if blob is None:
+        if variant == "thumb" and store.exists(media_id):
+            raise NotFound(f"no {variant} of photo {media_id}", code="media_not_found")
         raise NotFound(f"no photo {media_id}", code="media_not_found")
-    try:
-        data = store.read(item, variant)
-    except FileNotFoundError:
-        raise NotFound(f"no {variant} of photo {media_id}", code="media_not_found") from None
     return Response(
-        data,
-        media_type="image/jpeg" if variant == "thumb" else item.media_type,
+        blob.data,
+        media_type=blob.media_type,
         headers={
             "Cache-Control": "public, max-age=31536000, immutable",
             "X-Content-Type-Options": "nosniff",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gridgov.errors import GridgovError, ValidationError
+from gridgov.ratelimit import RateLimited
 
 #: Pillow format → (file extension, media type) of the formats we accept.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -37,11 +38,8 @@ class PayloadTooLarge(GridgovError):
     code = "too_large"
 
 
-class TooManyRequests(GridgovError):
-    """A public client sent more uploads than the rate limit allows."""
-
-    status = 429
-    code = "rate_limited"
+#: A public client sent more uploads than the rate limit allows (429, ``rate_limited``).
+TooManyRequests = RateLimited
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,31 @@
-"""Photo uploads: checked by content and size, stored once per content, served by hex id."""
+"""Photo uploads: checked by content and size, stored once per content, served by hex id.
+
+The API tests run on both stores (``settings`` is parametrised in conftest.py): the local disk and
+a real S3-compatible server on localhost.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import Engine
 
 from gridgov.accounts.models import Role, User
 from gridgov.app import _install_error_handlers
 from gridgov.config import Settings
 from gridgov.deps import get_app_settings, get_optional_user
 from gridgov.media import api
-from gridgov.media.api import RateLimiter
 from gridgov.media.checks import check_image
-from gridgov.media.storage import LocalStorage
+from gridgov.media.storage import LocalStorage, s3_client, storage_for
+from gridgov.ratelimit import RateLimitCounter, limiter_engine
+from tests.unit.media.stores import stored_objects
 
 
 def _image(fmt: str = "JPEG", size: tuple[int, int] = (1200, 800), **save: object) -> bytes:
@@ -30,15 +36,11 @@ def _image(fmt: str = "JPEG", size: tuple[int, int] = (1200, 800), **save: objec
     return out.getvalue()
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, environment="test", media_max_bytes=200_000)
-
-
-def _client(settings: Settings, user: User | None) -> TestClient:
+def _client(settings: Settings, user: User | None, engine: Engine | None = None) -> TestClient:
     app = FastAPI()
     _install_error_handlers(app)
     app.include_router(api.router, prefix="/api")
+    app.state.engine = engine  # only the rate limiter (anonymous and resident uploads) needs it
     app.dependency_overrides[get_app_settings] = lambda: settings
     app.dependency_overrides[get_optional_user] = lambda: user
     return TestClient(app, raise_server_exceptions=False)
@@ -63,8 +65,7 @@ def test_jpeg_is_stored_with_a_thumbnail(client: TestClient, settings: Settings)
     assert len(out["id"]) == 64 and (out["width"], out["height"]) == (1200, 800)
     assert out["url"] == f"/api/media/{out['id']}"
     assert out["thumb_url"] == f"/api/media/{out['id']}/thumb"
-    stored = list((settings.data_dir / "media").glob(f"*/*/{out['id']}.jpg"))
-    assert len(stored) == 1 and stored[0].read_bytes() == data
+    _assert_layout(settings, out["id"], "jpg", data)
     original = client.get(out["url"])
     assert original.status_code == 200 and original.content == data
     assert original.headers["content-type"] == "image/jpeg"
@@ -89,13 +90,14 @@ def test_same_photo_twice_is_stored_once(client: TestClient, settings: Settings)
     data = _image("PNG", (64, 64))
     first, second = _upload(client, data, "one.png"), _upload(client, data, "two.jpg")
     assert first["id"] == second["id"]
-    assert len(list((settings.data_dir / "media").rglob(f"{first['id']}.*"))) == 2  # + thumb
+    assert len(stored_objects(settings)) == 2  # the original and its thumbnail
 
 
 def test_renamed_text_file_is_refused(client: TestClient, settings: Settings) -> None:
     out = _upload(client, b"hello, this is not a photo\n" * 10, "evil.jpg")
     assert out["status"] == 422 and out["code"] == "not_an_image"
     assert "not an image" in out["message"]
+    assert stored_objects(settings) == {}
     assert not (settings.data_dir / "media").exists()
 
 
@@ -155,17 +157,92 @@ def test_storage_refuses_non_hex_ids(tmp_path: Path) -> None:
         store.put("../x", "jpg", b"", b"", now=datetime(2026, 1, 1))
 
 
-def test_anonymous_uploads_are_rate_limited_per_ip(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, environment="test", media_public_per_minute=2)
+@pytest.fixture
+def clean_counters(engine: Engine) -> None:
+    """Forget earlier tests' upload counters (the limiter commits in its own transaction)."""
+    with limiter_engine(engine).begin() as conn:
+        conn.execute(RateLimitCounter.__table__.delete())
+
+
+def test_anonymous_uploads_are_rate_limited_per_ip(
+    settings: Settings, engine: Engine, clean_counters: None
+) -> None:
+    limited = settings.model_copy(update={"media_public_per_minute": 2})
     data = _image("PNG", (8, 8))
-    with _client(settings, None) as anon:
-        codes = [_upload(anon, data, "a.png")["status"] for _ in range(3)]
+    with _client(limited, None, engine) as anon:
+        responses = [anon.post("/api/media", files={"file": ("a.png", data)}) for _ in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 429]
+    refused = responses[2]
+    body = refused.json()
+    assert body["code"] == "rate_limited" and "at most 2 a minute" in body["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120
+
+
+def test_residents_are_limited_per_account(
+    settings: Settings, engine: Engine, clean_counters: None
+) -> None:
+    limited = settings.model_copy(update={"media_public_per_minute": 1})
+    codes = []
+    for uid in (101, 102, 101):  # the same IP address (the test client) for all three
+        resident = User(id=uid, username=f"r{uid}", name="r", role=Role.RESIDENT, active=True)
+        with _client(limited, resident, engine) as c:
+            codes.append(_upload(c, _image("PNG", (9, 9)), "a.png")["status"])
     assert codes == [201, 201, 429]
 
 
-def test_rate_limiter_window() -> None:
-    limiter = RateLimiter(2)
-    assert limiter.hit("ip", 0.0) and limiter.hit("ip", 1.0)
-    assert not limiter.hit("ip", 2.0)
-    assert limiter.hit("other", 2.0)
-    assert limiter.hit("ip", 61.0)
+def test_staff_uploads_are_not_rate_limited(settings: Settings) -> None:
+    limited = settings.model_copy(update={"media_public_per_minute": 1})
+    staff = User(id=8, username="acc", name="acc", role=Role.ACCEPTOR, active=True)
+    with _client(limited, staff) as c:  # no engine: the limiter is never asked
+        codes = [_upload(c, _image("PNG", (8 + i, 8)), "a.png")["status"] for i in range(3)]
+    assert codes == [201, 201, 201]
+
+
+def _assert_layout(settings: Settings, media_id: str, ext: str, data: bytes) -> None:
+    """The original and its thumbnail sit where each store documents them."""
+    objects = stored_objects(settings)
+    if settings.media_store == "filesystem":
+        month = datetime.now(UTC).strftime("%Y/%m")
+        original, thumb = f"{month}/{media_id}.{ext}", f"{month}/{media_id}.thumb.jpg"
+    else:
+        original, thumb = f"media/{media_id}", f"media/{media_id}.thumb.jpg"
+    assert set(objects) == {original, thumb}
+    assert objects[original] == data
+    assert Image.open(io.BytesIO(objects[thumb])).format == "JPEG"
+
+
+def test_store_exists_get_delete(settings: Settings) -> None:
+    store = storage_for(settings)
+    data = _image("WEBP", (40, 30))
+    checked = check_image(data, max_bytes=10**6)
+    assert not store.exists(checked.id) and store.get(checked.id, "original") is None
+    assert store.delete(checked.id) is False
+    item = store.put(checked.id, "webp", checked.data, checked.thumb, now=datetime.now(UTC))
+    assert (item.id, item.ext, item.media_type) == (checked.id, "webp", "image/webp")
+    assert store.exists(checked.id) and store.find(checked.id) == item
+    original, thumb = store.get(checked.id, "original"), store.get(checked.id, "thumb")
+    assert original is not None and (original.data, original.media_type) == (data, "image/webp")
+    assert thumb is not None and thumb.media_type == "image/jpeg"
+    again = store.put(checked.id, "png", b"other", b"other", now=datetime(2020, 1, 1, tzinfo=UTC))
+    assert again == item  # already stored: nothing is rewritten
+    assert store.delete(checked.id) is True
+    assert not store.exists(checked.id) and stored_objects(settings) == {}
+    for bad in ("../x", "A" * 64, ""):
+        assert not store.exists(bad) and store.get(bad, "thumb") is None
+    with pytest.raises(ValueError):
+        store.put("../x", "jpg", b"", b"", now=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_missing_thumbnail_is_404_but_original_served(
+    settings: Settings, client: TestClient
+) -> None:
+    out = _upload(client, _image("JPEG", (30, 20)))
+    objects = stored_objects(settings)
+    thumb_name = next(name for name in objects if name.endswith(".thumb.jpg"))
+    if settings.media_store == "filesystem":
+        (settings.data_dir / "media" / thumb_name).unlink()
+    else:
+        s3_client(settings).delete_object(Bucket=settings.s3_bucket, Key=thumb_name)
+    assert client.get(out["url"]).status_code == 200
+    r = client.get(out["thumb_url"])
+    assert r.status_code == 404 and r.json()["message"].startswith("no thumb of photo")
