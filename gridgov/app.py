@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridgov import __version__
@@ -85,6 +86,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, {"code": code, "message": str(exc.detail)})
+
+    @app.exception_handler(OperationalError)
+    async def _database(_: Request, exc: OperationalError) -> JSONResponse:
+        # SQLite's one write lock stayed taken past busy_timeout (an overloaded embedded
+        # deployment): the request changed nothing, so say "busy, retry" rather than "broken".
+        if "database is locked" in str(exc.orig):
+            response = _error(
+                503,
+                {"code": "database_busy", "message": "the database is busy; try again shortly"},
+            )
+            response.headers["Retry-After"] = "2"
+            return response
+        return await _unexpected(_, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
