@@ -40,10 +40,13 @@ def _include_routers(app: FastAPI) -> None:
     from gridgov.calendar_admin.api import router as calendar_router
     from gridgov.cases.api import router as cases_router
     from gridgov.cases.channels_api import router as intake_router
+    from gridgov.cases.public_api import router as public_router
     from gridgov.components.api import router as components_router
+    from gridgov.dashboard.api import router as dashboard_router
     from gridgov.departments.api import router as departments_router
     from gridgov.gazetteer.api import router as gazetteer_router
     from gridgov.media.api import router as media_router
+    from gridgov.patrol.api import router as patrol_router
     from gridgov.regions.api import router as regions_router
     from gridgov.taxonomy.api import router as taxonomy_router
     from gridgov.web.pages import mount as mount_web
@@ -58,6 +61,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intake_router, prefix="/api")
     app.include_router(media_router, prefix="/api")
     app.include_router(calendar_router, prefix="/api")
+    app.include_router(public_router, prefix="/api")
+    app.include_router(dashboard_router, prefix="/api")
+    app.include_router(patrol_router, prefix="/api")
     mount_web(app)
 
 

@@ -8,6 +8,7 @@ from gridgov.components.models import Component, ComponentStateEvent
 from gridgov.departments.models import Department, DepartmentRegion, ResponsibilityRule
 from gridgov.gazetteer.models import GazetteerEntry
 from gridgov.notify.models import Notification
+from gridgov.patrol.models import Patrol, PatrolPosition
 from gridgov.ratelimit import RateLimitCounter
 from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
@@ -30,6 +31,8 @@ __all__ = [
     "GridSet",
     "GridSetMember",
     "Notification",
+    "Patrol",
+    "PatrolPosition",
     "RateLimitCounter",
     "Region",
     "ResponsibilityRule",

@@ -24,6 +24,7 @@ from gridgov.accounts.scope import scope_of
 from gridgov.cases import dispatching
 from gridgov.cases.deadlines import apply_clock
 from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.photos import check_payload_photos
 from gridgov.cases.workflow import (
     Action,
     Actor,
@@ -38,11 +39,15 @@ from gridgov.cases.workflow import (
     apply,
 )
 from gridgov.errors import Conflict, NotFound, ValidationError
+from gridgov.media.storage import MediaStorage
 from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.taxonomy.service import get_subclass
 from gridgov.workcalendar import WorkingCalendar
 
 ANONYMOUS = 0  # actor id of an anonymous resident report (no user row)
+#: The two halves of 合并 (``merge`` on the duplicate, ``absorb`` on the master): only ever
+#: stored together by ``merging.merge_case``, never one by one through ``act``.
+TOGETHER_ONLY = frozenset({Action.MERGE.value, Action.ABSORB.value})
 #: Payload fields that carry a date-time; JSON clients send ISO 8601 text.
 DATETIME_FIELDS = ("due_at",)
 #: Stage timestamps (``<stage>_at``) set the first time a case reaches the state.
@@ -167,10 +172,14 @@ def store_outcome(
 
 
 def load_case(session: Session, case_no: str, *, for_update: bool = False) -> Case:
-    """The case with this number (row-locked on PostgreSQL when ``for_update``), else 404."""
+    """The case with this number (row-locked on PostgreSQL when ``for_update``), else 404.
+
+    A locked read refreshes a case the session already holds (``populate_existing``): the
+    version check must compare with the committed row, not with what this session saw earlier.
+    """
     stmt = select(Case).where(Case.case_no == case_no)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = session.scalar(stmt)
     if case is None:
         raise NotFound(f"no case {case_no!r}", code="case_not_found", case_no=case_no)
@@ -230,17 +239,28 @@ def act(
     now: datetime,
     *,
     calendar: WorkingCalendar | None = None,
+    media: MediaStorage | None = None,
 ) -> Case:
     """Apply ``action`` by ``actor_user`` to the case; return it with its new state.
 
     ``expected_version`` is the version the user saw: a different current version (someone
-    acted first) is a ``Conflict`` (409) carrying the current state and version. Refusals by the
-    workflow are ``WorkflowError`` (403/409/422). Nothing changes on any refusal.
+    acted first) is a ``Conflict`` (409) carrying the current state and version. The version
+    bump is a compare-and-set (``UPDATE … WHERE version = <loaded>``, the mapper's version
+    column): of two actions racing with the same version exactly one is stored. Refusals by the
+    workflow are ``WorkflowError`` (403/409/422); a photo id in the payload that ``media`` does
+    not hold is a 422 naming it. Nothing changes on any refusal.
     """
     if not isinstance(expected_version, int) or isinstance(expected_version, bool):
         raise ValidationError("expected_version must be a whole number", field="expected_version")
     if payload is not None and not isinstance(payload, Mapping):
         raise ValidationError("payload must be an object", field="payload")
+    if action in TOGETHER_ONLY:
+        raise ValidationError(
+            f"{action} is one half of 合并; merge a duplicate with POST /api/cases/{{no}}/merge "
+            "(merging.merge_case), which stores both halves together",
+            code="merge_only_together",
+            field="action",
+        )
     case = load_case(session, case_no, for_update=True)
     if case.version != expected_version:
         raise _stale(case)
@@ -256,6 +276,7 @@ def act(
         if dispatch:
             raise dispatching.no_department(case, exc) from None
         raise
+    check_payload_photos(media, data)
     row = store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)
     audit.record(
         session,

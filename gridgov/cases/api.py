@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -19,16 +19,23 @@ from gridgov.cases import dispatching, queries, service
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.schemas import (
     ActionIn,
+    CaseComponentRead,
     CaseCreate,
     CaseDetailRead,
     CaseList,
     CaseRead,
     DeadlineRead,
+    DuplicateList,
+    DuplicateRead,
     EventRead,
+    MergeIn,
 )
 from gridgov.cases.workflow import State
+from gridgov.components.schemas import StateEventRead
+from gridgov.config import Settings, get_settings
 from gridgov.deps import CurrentUser, OptionalUser, SessionDep
 from gridgov.errors import NotFound
+from gridgov.media.storage import MediaStorage, storage_for
 
 router = APIRouter(tags=["cases"])
 
@@ -63,6 +70,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _app_settings(request: Request) -> Settings | None:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else None
+
+
+def _media(request: Request) -> MediaStorage | None:
+    """The photo store of the app's settings: photo ids named by a case are checked in it.
+    An app built without settings (a bare router in a test) checks none."""
+    settings = _app_settings(request)
+    return storage_for(settings) if settings is not None else None
+
+
+MediaDep = Annotated[MediaStorage | None, Depends(_media)]
+
+
 def case_read(case: Case, lights: Mapping[str, str | None] | None = None) -> CaseRead:
     """The API form of a case row (reporter phone masked)."""
     data = {name: getattr(case, name) for name in CaseRead.model_fields if hasattr(case, name)}
@@ -92,12 +114,25 @@ def _detail(session: Session, user: CurrentUser, case_no: str) -> CaseDetailRead
     deadlines = [DeadlineRead.model_validate(service.deadline_dict(r, now)) for r in d.deadlines]
     lights = {x.step: x.light for x in deadlines if x.stopped_at is None}
     base = case_read(d.case, lights).model_dump()
+    linked = service.linked_component(session, d.case)
     return CaseDetailRead(
         **base,
         events=[_event_read(e) for e in d.events],
         deadlines=deadlines,
         allowed_actions=d.allowed,
+        component=CaseComponentRead(**linked.summary()) if linked else None,
+        component_history=[StateEventRead.model_validate(r) for r in linked.history]
+        if linked
+        else [],
+        merged_into=_master_no(session, d.case),
     )
+
+
+def _master_no(session: Session, case: Case) -> str | None:
+    """The case number a merged case (合并) was folded into."""
+    master_id = service.from_snapshot(case.workflow).merged_into
+    master = session.get(Case, master_id) if master_id else None
+    return master.case_no if master is not None else None
 
 
 @router.post("/cases", status_code=201, response_model=CaseRead)
@@ -105,10 +140,12 @@ def create_case(
     body: CaseCreate,
     session: SessionDep,
     user: OptionalUser,
+    media: MediaDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> CaseRead:
     """上报 a problem. Anonymous residents may report; a repeated ``Idempotency-Key`` returns the
-    first case."""
+    first case. ``component_id`` links the component the case is about (its point is used when
+    ``lon``/``lat`` are absent); every photo id must have been uploaded (422 naming it)."""
     case = service.create_case(
         session,
         actor=user,
@@ -125,6 +162,8 @@ def create_case(
         item_class=body.item_class,
         idempotency_key=idempotency_key,
         now=_now(),
+        component_id=body.component_id,
+        media=media,
     )
     return case_read(case)
 
@@ -208,8 +247,61 @@ def get_case(case_no: str, session: SessionDep, user: CurrentUser) -> CaseDetail
 
 
 @router.post("/cases/{case_no}/actions", response_model=CaseDetailRead)
-def act(case_no: str, body: ActionIn, session: SessionDep, user: CurrentUser) -> CaseDetailRead:
+def act(
+    case_no: str, body: ActionIn, session: SessionDep, user: CurrentUser, media: MediaDep
+) -> CaseDetailRead:
     """Apply one workflow action; 409 with the current state and version when
-    ``expected_version`` is stale."""
-    service.act(session, case_no, body.action, user, body.payload, body.expected_version, _now())
+    ``expected_version`` is stale; 422 naming a photo id in the payload nobody uploaded."""
+    service.act(
+        session,
+        case_no,
+        body.action,
+        user,
+        body.payload,
+        body.expected_version,
+        _now(),
+        media=media,
+    )
     return _detail(session, user, case_no)
+
+
+@router.post("/cases/{case_no}/merge", response_model=CaseDetailRead)
+def merge(case_no: str, body: MergeIn, session: SessionDep, user: CurrentUser) -> CaseDetailRead:
+    """合并: fold this case (a duplicate) into the master case ``into`` in one transaction; the
+    master gains its reporters, who all get the result. Answers the master's detail. 409 when
+    either version is stale, the master is closed or void (``master_closed``) or itself merged
+    (``merge_chain``); 422 for merging a case into itself or into an unknown case."""
+    master = service.merge_case(
+        session,
+        case_no,
+        into=body.into,
+        actor_user=user,
+        expected_version=body.expected_version,
+        master_expected_version=body.master_expected_version,
+        note=body.note,
+        now=_now(),
+    )
+    return _detail(session, user, master.case_no)
+
+
+@router.get("/cases/{case_no}/duplicates", response_model=DuplicateList)
+def duplicates(
+    case_no: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    radius_m: Annotated[float | None, Query(gt=0, le=5000)] = None,
+    days: Annotated[int | None, Query(ge=1, le=365)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> DuplicateList:
+    """合并候选: open cases of the same subclass near this one (``case_duplicate_radius_m``,
+    default 50 m) reported in the last ``case_duplicate_days`` days (default 7), in the user's
+    jurisdiction, nearest first."""
+    settings = _app_settings(request) or get_settings()
+    radius = settings.case_duplicate_radius_m if radius_m is None else radius_m
+    window = settings.case_duplicate_days if days is None else days
+    found = service.duplicate_candidates(
+        session, user, case_no, now=_now(), radius_m=radius, days=window, limit=limit
+    )
+    items = [DuplicateRead(case=case_read(c.case), distance_m=c.distance_m) for c in found]
+    return DuplicateList(items=items, count=len(items), radius_m=radius, days=window)

@@ -89,12 +89,13 @@ def _attachments(value: Any, now: datetime) -> bool:
     )
 
 
-def _ids(value: Any, now: datetime) -> bool:
+def _reporter_ids(value: Any, now: datetime) -> bool:
+    """User ids, 0 standing for reporters without an account (anonymous, hotline, sensor)."""
     return (
         isinstance(value, Sequence)
         and not isinstance(value, str)
         and len(value) > 0
-        and all(_positive_int(v, now) for v in value)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
     )
 
 
@@ -115,7 +116,7 @@ FIELDS: Mapping[str, tuple[Callable[[Any, datetime], bool], str]] = {
     "master_id": (_positive_int, "a case id"),
     "duplicate_id": (_positive_int, "a case id"),
     "reporter_id": (_positive_int, "a user id"),
-    "reporter_ids": (_ids, "a non-empty list of user ids"),
+    "reporter_ids": (_reporter_ids, "a non-empty list of user ids (0: no account)"),
     "photos": (_attachments, "a non-empty list of attachment ids"),
     "documents": (_attachments, "a non-empty list of attachment ids"),
     "due_at": (_future, "a time zone aware date-time in the future"),

@@ -10,8 +10,10 @@ After an approved return (回退) the department that returned it is excluded an
 candidate, if any, becomes the suggestion.
 
 :func:`notify` writes the outbox rows of one stored event in the caller's transaction: 派遣通知
-to the department on dispatch, 结案反馈 to every reporter on close, 红牌督办 to the leaders on a
-red card. Each is keyed by the event row id, so the same event never notifies twice.
+to the department on dispatch, 结案反馈 to every reporter on close (the reporters of merged
+duplicates too: 专项反馈), 合并通知 to a duplicate's reporters when it is merged, 红牌督办 to the
+leaders on a red card. Each is keyed by the event row id, so the same event never notifies the
+same recipient twice.
 """
 
 from __future__ import annotations
@@ -20,21 +22,24 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
+from gridgov.cases.linked import linked_component_id
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.cases.routing import RoutingDecision, route
 from gridgov.cases.workflow import Action, State, SupervisionLevel, WorkflowError
-from gridgov.components.models import Component, ComponentStateEvent
+from gridgov.components.models import Component
 from gridgov.departments.models import Department
 from gridgov.departments.service import rules_for
 from gridgov.errors import ValidationError
 from gridgov.notify.models import Notification
 from gridgov.notify.outbox import (
+    DEFAULT_TZ,
     Message,
     Recipient,
     closed_message,
@@ -52,6 +57,8 @@ DEFAULT_CHANNEL = "log"
 #: Who is told of a red card when no leader's jurisdiction covers the case (区政府 of the
 #: default department tree); ignored when no such department is stored.
 RED_CARD_FALLBACK_DEPARTMENT = "QZF"
+#: Kind of the 合并通知 sent to a duplicate's reporters when it is merged into a master case.
+CASE_MERGED = "case.merged"
 #: Actions that close a case and so tell its reporters (结案, 即办).
 CLOSING = (Action.CLOSE, Action.RESOLVE_ON_SPOT)
 #: Actions whose payload carries the handling result shown to reporters, newest wins.
@@ -63,14 +70,11 @@ RESULT_ACTIONS = (Action.REPORT_BACK, Action.SELF_HANDLE, Action.RESOLVE_ON_SPOT
 
 def component_owner(session: Session, case: Case) -> str | None:
     """The owner department (权属单位) of the component this case is about, if it is linked
-    (a component state event naming the case)."""
-    return session.scalar(
-        select(Component.owner_dept_code)
-        .join(ComponentStateEvent, ComponentStateEvent.component_id == Component.id)
-        .where(ComponentStateEvent.case_no == case.case_no)
-        .order_by(ComponentStateEvent.id.desc())
-        .limit(1)
-    )
+    (``case.component_id``, else a component state event naming the case)."""
+    cid = linked_component_id(session, case)
+    if cid is None:
+        return None
+    return session.scalar(select(Component.owner_dept_code).where(Component.id == cid))
 
 
 def _subclass_name(session: Session, case: Case) -> str:
@@ -250,6 +254,69 @@ def reporters_of(case: Case) -> list[Recipient]:
     return out
 
 
+def absorbed_cases(session: Session, master: Case) -> list[Case]:
+    """The duplicates merged into ``master`` (合并), oldest merge first, and theirs in turn: read
+    from the master's ``absorb`` event rows, so the reporters of each get the result."""
+    out: list[Case] = []
+    seen = {master.id}
+    queue = [master.id]
+    while queue:
+        rows = session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == queue.pop(0), CaseEvent.action == Action.ABSORB)
+            .order_by(CaseEvent.seq)
+        ).all()
+        for row in rows:
+            dup_id = (row.payload or {}).get("duplicate_id")
+            dup = session.get(Case, dup_id) if isinstance(dup_id, int) else None
+            if dup is not None and dup.id not in seen:
+                seen.add(dup.id)
+                out.append(dup)
+                queue.append(dup.id)
+    return out
+
+
+def _duplicate_closed_jobs(
+    session: Session, master: Case, master_msg: Message
+) -> list[tuple[Message, Recipient]]:
+    """专项反馈: the 结案反馈 of a master case for the reporters of each merged duplicate, worded
+    with their own case number, report time and place (a reporter of several gets one)."""
+    jobs: list[tuple[Message, Recipient]] = []
+    for dup in absorbed_cases(session, master):
+        msg = closed_message(
+            case_code=dup.case_no,
+            subclass_name=master_msg.payload.get("subclass_name", ""),
+            address=_address(dup),
+            reported_at=dup.reported_at or dup.created_at,
+            result=master_msg.payload.get("result", "已办结"),
+        )
+        msg = replace(msg, payload={**msg.payload, "master_case_code": master.case_no})
+        jobs.extend((msg, r) for r in reporters_of(dup))
+    return jobs
+
+
+def _merged_message(case: Case, event: CaseEvent, subclass_name: str) -> Message:
+    """合并通知: the duplicate's reporters learn which case now carries their report."""
+    master = str((event.payload or {}).get("master_case_no") or "")
+    reported = (case.reported_at or case.created_at).astimezone(ZoneInfo(DEFAULT_TZ))
+    return Message(
+        kind=CASE_MERGED,
+        subject=f"【合并办理】您反映的问题已并入案件 {master}",
+        body=(
+            f"您于 {reported:%Y-%m-%d %H:%M} 反映的问题（{subclass_name}，{_address(case)}）"
+            f"与案件 {master} 为同一问题，已合并办理（原案件 {case.case_no}）。"
+            "办结后将一并反馈处置结果。"
+        ),
+        payload={
+            "case_code": case.case_no,
+            "master_case_code": master,
+            "subclass_name": subclass_name,
+            "address": _address(case),
+            "reported_at": reported.isoformat(),
+        },
+    )
+
+
 def leaders_for(session: Session, case: Case) -> list[Recipient]:
     """The active leaders (领导) whose jurisdiction covers the case's grid; when there are none,
     the fallback department if it is stored."""
@@ -298,6 +365,9 @@ def notify(
             result=_result(session, case),
         )
         jobs.extend((msg, r) for r in reporters_of(case))
+        jobs.extend(_duplicate_closed_jobs(session, case, msg))
+    elif event.action is Action.MERGE:
+        jobs.extend((_merged_message(case, event, sub), r) for r in reporters_of(case))
     elif (
         event.action is Action.SUPERVISE
         and (event.payload or {}).get("level") == SupervisionLevel.RED.value

@@ -19,10 +19,14 @@ from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
 from gridgov.cases.actions import ANONYMOUS, reject_nul, store_outcome
+from gridgov.cases.linked import check_component_subclass, component_for_report
 from gridgov.cases.models import Case
 from gridgov.cases.numbering import next_case_no
+from gridgov.cases.photos import check_photos
 from gridgov.cases.workflow import Action, Actor, CaseState, Channel, ItemClass, State, apply
+from gridgov.components.models import Component
 from gridgov.errors import GridgovError, NotFound, ValidationError
+from gridgov.media.storage import MediaStorage
 from gridgov.regions.geocode import InputCRS, geocode
 from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.taxonomy.service import get_subclass
@@ -90,6 +94,20 @@ def _locate(session: Session, lon: float, lat: float, crs: str) -> dict[str, Any
         raise ValidationError("lon and lat must be numbers", field="lon/lat") from None
 
 
+def _point_of(
+    component: Component | None, lon: float | None, lat: float | None, crs: str
+) -> tuple[float, float, str]:
+    """The report's point: as given, else the component's (WGS84); 422 when neither is there."""
+    if lon is None and lat is None and component is not None:
+        return component.lon, component.lat, "wgs84"
+    if lon is None or lat is None:
+        raise ValidationError(
+            "lon and lat are required (or a component_id to take the point from)",
+            field="lon/lat",
+        )
+    return lon, lat, crs
+
+
 def _submit_actor(session: Session, user: User | None, grid_code: str) -> Actor:
     if user is None:
         return Actor(ANONYMOUS, Role.RESIDENT, True)
@@ -105,8 +123,8 @@ def create_case(
     channel: Channel | str | None,
     subclass: str,
     urgency: str,
-    lon: float,
-    lat: float,
+    lon: float | None = None,
+    lat: float | None = None,
     crs: str = "wgs84",
     description: str,
     subclass_kind: str | None = None,
@@ -116,13 +134,19 @@ def create_case(
     idempotency_key: str | None = None,
     now: datetime,
     calendar: WorkingCalendar | None = None,
+    component_id: str | None = None,
+    media: MediaStorage | None = None,
 ) -> Case:
     """上报: validate, geocode to a grid, ``submit`` through the workflow, store the case, its
     first event and its 立案 deadline. ``actor`` None is an anonymous resident report.
 
+    ``component_id`` names the component (部件) the case is about: it must exist, a component
+    case must have its subclass, and its point is the case's when ``lon``/``lat`` are absent.
+    With ``media`` every photo id must be a stored photo.
+
     A repeated ``idempotency_key`` from the same user returns the first case unchanged.
-    Raises ValidationError (422) for an unknown subclass or urgency, a point outside every grid
-    or a missing description; WorkflowError for a role that may not report.
+    Raises ValidationError (422) for an unknown subclass, urgency, component or photo, a point
+    outside every grid or a missing description; WorkflowError for a role that may not report.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time zone aware")
@@ -139,7 +163,13 @@ def create_case(
     reject_nul(description, "description")
     reject_nul(dict(contact or {}), "contact")
     reject_nul(list(photos or []), "photos")
+    comp = component_for_report(session, component_id) if component_id is not None else None
+    if comp is not None and subclass_kind is None and comp.subclass_code == str(subclass):
+        subclass_kind = Kind.COMPONENT.value  # a report naming a component is a 部件 case
     sub = _subclass(session, subclass, subclass_kind)
+    if comp is not None:
+        check_component_subclass(comp, sub)
+    lon, lat, crs = _point_of(comp, lon, lat, crs)
     if urgency not in sub.urgency_levels:
         raise ValidationError(
             f"urgency {urgency!r} is not allowed for {sub.name}; "
@@ -169,6 +199,7 @@ def create_case(
             raise ValidationError(f"no user with id {uid!r}", field="contact.user_id")
         payload["reporter_id"] = uid
     outcome = apply(CaseState(), Action.SUBMIT, wf_actor, payload, now)
+    check_photos(media, photos or [])
 
     point = place["point"]
     case = Case(
@@ -177,6 +208,7 @@ def create_case(
         channel=outcome.state.channel or Channel.HOTLINE,
         subclass_kind=sub.kind.value,
         subclass_code=sub.code,
+        component_id=comp.id if comp is not None else None,
         urgency=urgency,
         description=payload["description"],
         photos=list(photos or []),

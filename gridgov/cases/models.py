@@ -31,6 +31,8 @@ class Case(Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "case_channel"))
     subclass_kind: Mapped[str] = mapped_column(String(20))
     subclass_code: Mapped[str] = mapped_column(String(4), index=True)
+    # The component (部件, 16-digit id) the case is about, when it is about one.
+    component_id: Mapped[str | None] = mapped_column(String(16), index=True)
     urgency: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -80,6 +80,8 @@ def get_case(session: Session, user: User, case_no: str) -> CaseDetail:
     case = load_case(session, case_no)
     check_can_read(session, user, case)
     allowed = allowed_actions(from_snapshot(case.workflow), actor_for(session, user, case))
+    # 合并 starts from the duplicate (POST …/merge); the master's absorb is never done alone.
+    allowed = [a for a in allowed if a is not Action.ABSORB]
     return CaseDetail(
         case, _events(session, case.id), deadlines_of(session, case.id), list(allowed)
     )
