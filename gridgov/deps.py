@@ -26,7 +26,9 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits when the endpoint returns, before the response is sent,
+# so a client never sees an answer (a 201, a new login) for data that is not saved yet.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 # Accounts (issue 3). Imported here, not at the top, so this block stays an append; the

@@ -13,6 +13,8 @@ command -v python3.11 >/dev/null || need_apt+=(python3.11 python3.11-venv)
 python3.11 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3.11-venv)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 [ $want_test = 1 ] && { command -v chromium >/dev/null || need_apt+=(chromium); }
+# Chinese glyphs in the browser tests' screenshots (headless Chromium has no CJK font of its own).
+[ $want_test = 1 ] && { dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need_apt+=(fonts-wqy-microhei); }
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
