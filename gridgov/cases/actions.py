@@ -3,7 +3,9 @@
 ``store_outcome`` is the one place that writes what ``apply`` returned: the event row, the new
 state and version, the stage timestamps, the step deadlines and, on registration (立案), the
 routing suggestion (``dispatching.record_suggestion``). Intake uses it for ``submit``. ``act``
-also writes the event's notifications (``dispatching.notify``) in the same transaction.
+also writes the event's audit row and notifications (``dispatching.notify``) in the same
+transaction; it is the one path for every actor, the anonymous reporter (``actor_user`` None)
+included.
 """
 
 from __future__ import annotations
@@ -186,10 +188,13 @@ def load_case(session: Session, case_no: str, *, for_update: bool = False) -> Ca
     return case
 
 
-def actor_for(session: Session, user: User, case: Case) -> Actor:
+def actor_for(session: Session, user: User | None, case: Case) -> Actor:
     """The workflow ``Actor``: the user's role, and whether the case's grid or department is in
     their jurisdiction (the one scope helper). Residents act on their own reports only, which
-    the workflow's reporter guard checks."""
+    the workflow's reporter guard checks. ``user`` None is the anonymous reporter of a report
+    made without an account (``ANONYMOUS``, a resident)."""
+    if user is None:
+        return Actor(ANONYMOUS, Role.RESIDENT, True)
     if user.role is Role.RESIDENT:
         return Actor(user.id, user.role, True)
     scope = scope_of(session, user)
@@ -233,7 +238,7 @@ def act(
     session: Session,
     case_no: str,
     action: Action | str,
-    actor_user: User,
+    actor_user: User | None,
     payload: Mapping[str, Any] | None,
     expected_version: int,
     now: datetime,
@@ -242,6 +247,8 @@ def act(
     media: MediaStorage | None = None,
 ) -> Case:
     """Apply ``action`` by ``actor_user`` to the case; return it with its new state.
+    ``actor_user`` None is the anonymous reporter (the workflow actor ``ANONYMOUS``, a resident;
+    the audit row has no user): the public rating of a report made without an account.
 
     ``expected_version`` is the version the user saw: a different current version (someone
     acted first) is a ``Conflict`` (409) carrying the current state and version. The version

@@ -1,7 +1,8 @@
 """HTTP API of cases (案件): report, list, read, act. Thin: parse, call the service, answer.
 
 Domain errors (422 validation, 403 role/jurisdiction, 404, 409 state or stale version) are
-mapped by the app's error handlers; nothing here builds its own scope.
+mapped by the app's error handlers; nothing here builds its own scope. Reports by anonymous
+reporters and residents count against the public report limit (429 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from gridgov.accounts.models import Role
 from gridgov.accounts.service import mask_phone
 from gridgov.cases import dispatching, queries, service
 from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.public_api import count_public_report
 from gridgov.cases.schemas import (
     ActionIn,
     CaseComponentRead,
@@ -36,8 +39,9 @@ from gridgov.config import Settings, get_settings
 from gridgov.deps import CurrentUser, OptionalUser, SessionDep
 from gridgov.errors import NotFound
 from gridgov.media.storage import MediaStorage, storage_for
+from gridgov.ratelimit import RateLimitRoute
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(tags=["cases"], route_class=RateLimitRoute)
 
 
 # Bodies of the routing endpoints (kept here while schemas.py is edited elsewhere).
@@ -83,6 +87,20 @@ def _media(request: Request) -> MediaStorage | None:
 
 
 MediaDep = Annotated[MediaStorage | None, Depends(_media)]
+
+
+def _limit_public_reports(request: Request, user: OptionalUser) -> None:
+    """Count a report by an anonymous reporter or a resident on the shared public report
+    limiter (the one ``POST /api/public/reports`` counts on: ``public_reports_per_minute`` per
+    login session or IP address); staff are not limited. Counted before the body is checked,
+    so refused bodies count too. An app built without settings and engine (a bare router in
+    a test) counts nothing."""
+    if user is not None and user.role is not Role.RESIDENT:
+        return
+    settings = _app_settings(request)
+    if settings is None or getattr(request.app.state, "engine", None) is None:
+        return
+    count_public_report(request, settings)
 
 
 def case_read(case: Case, lights: Mapping[str, str | None] | None = None) -> CaseRead:
@@ -135,7 +153,12 @@ def _master_no(session: Session, case: Case) -> str | None:
     return master.case_no if master is not None else None
 
 
-@router.post("/cases", status_code=201, response_model=CaseRead)
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseRead,
+    dependencies=[Depends(_limit_public_reports)],
+)
 def create_case(
     body: CaseCreate,
     session: SessionDep,
@@ -145,7 +168,12 @@ def create_case(
 ) -> CaseRead:
     """上报 a problem. Anonymous residents may report; a repeated ``Idempotency-Key`` returns the
     first case. ``component_id`` links the component the case is about (its point is used when
-    ``lon``/``lat`` are absent); every photo id must have been uploaded (422 naming it)."""
+    ``lon``/``lat`` are absent); every photo id must have been uploaded (422 naming it).
+
+    Like ``POST /api/public/reports``: an anonymous key must be at least 16 random characters
+    (422 naming ``idempotency_key``); a key an anonymous reporter or a resident repeats with a
+    different subclass, description or point is a 409 (``idempotency_key_reused``); anonymous
+    reporters and residents share the public report limit (429 with ``Retry-After``)."""
     case = service.create_case(
         session,
         actor=user,

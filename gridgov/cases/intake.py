@@ -3,6 +3,12 @@
 Validation happens before anything is written: the subclass must exist, the point must lie in a
 unit grid, the description must be there; a repeated idempotency key (client request id) returns
 the first case unchanged, so a phone that resubmits on a bad network never makes a duplicate.
+
+Keys are per user; every anonymous reporter shares one key space, so an anonymous key must be a
+random string of at least ``MIN_ANONYMOUS_KEY`` characters (a UUID), and a key repeated by a
+reporter from the public (anonymous or resident) must come with the same report — subclass,
+description and point — or it is refused (409 ``idempotency_key_reused``) instead of answering
+somebody else's case.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from gridgov.cases.numbering import next_case_no
 from gridgov.cases.photos import check_photos
 from gridgov.cases.workflow import Action, Actor, CaseState, Channel, ItemClass, State, apply
 from gridgov.components.models import Component
-from gridgov.errors import GridgovError, NotFound, ValidationError
+from gridgov.errors import Conflict, GridgovError, NotFound, ValidationError
+from gridgov.geo.chinacrs import to_wgs84
 from gridgov.media.storage import MediaStorage
 from gridgov.regions.geocode import InputCRS, geocode
 from gridgov.taxonomy.models import Kind, Subclass
@@ -33,6 +40,10 @@ from gridgov.taxonomy.service import get_subclass
 from gridgov.workcalendar import WorkingCalendar
 
 MAX_KEY = 100
+#: Shortest idempotency key an anonymous reporter may send: anonymous keys share one space.
+MIN_ANONYMOUS_KEY = 16
+#: How far (degrees, ≈ 0.1 m) a repeated report's point may lie from the stored one.
+SAME_POINT_DEGREES = 1e-6
 MAX_DESCRIPTION = 2000
 _CRS = ("wgs84", "gcj02", "bd09")
 #: The channel a role's report always comes in by (the hotline desk chooses its own).
@@ -41,10 +52,17 @@ _DESK_CHANNELS = (Channel.HOTLINE, Channel.VIDEO, Channel.SENSOR)
 
 
 def _key(actor: User | None, key: str | None) -> str | None:
-    """The stored idempotency key: the client's request id, per user (anonymous share one)."""
+    """The stored idempotency key: the client's request id, per user (anonymous share one, so
+    theirs must be at least ``MIN_ANONYMOUS_KEY`` characters)."""
     if key is None:
         return None
     key = key.strip()
+    if actor is None and len(key) < MIN_ANONYMOUS_KEY:
+        raise ValidationError(
+            f"an anonymous Idempotency-Key must be at least {MIN_ANONYMOUS_KEY} random "
+            "characters (a UUID)",
+            field="idempotency_key",
+        )
     if not key or len(key) > MAX_KEY or not key.isprintable():
         raise ValidationError(
             f"idempotency key must be 1–{MAX_KEY} printable characters", field="idempotency_key"
@@ -56,6 +74,46 @@ def _find_key(session: Session, key: str | None) -> Case | None:
     if key is None:
         return None
     return session.scalar(select(Case).where(Case.idempotency_key == key))
+
+
+def _same_report(
+    case: Case,
+    *,
+    subclass: str,
+    subclass_kind: str | None,
+    description: Any,
+    lon: float | None,
+    lat: float | None,
+    crs: str,
+    component_id: str | None,
+) -> bool:
+    """Whether a repeated request reports what ``case`` holds: the same subclass, description
+    and point (converted from ``crs``; or the same component when the point came from it)."""
+    if not isinstance(description, str) or description.strip() != case.description:
+        return False
+    if str(subclass) != case.subclass_code:
+        return False
+    if subclass_kind is not None and subclass_kind != case.subclass_kind:
+        return False
+    if lon is None and lat is None:
+        return component_id is not None and component_id == case.component_id
+    try:
+        x, y = to_wgs84(float(lon), float(lat), crs)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return abs(x - case.lon) <= SAME_POINT_DEGREES and abs(y - case.lat) <= SAME_POINT_DEGREES
+
+
+def _replay(case: Case, actor: User | None, report: Mapping[str, Any]) -> Case:
+    """The first case of a repeated key; for a reporter from the public (anonymous or resident)
+    only when the request reports the same thing, else 409 ``idempotency_key_reused``."""
+    if (actor is None or actor.role is Role.RESIDENT) and not _same_report(case, **report):
+        raise Conflict(
+            "this Idempotency-Key was already used for a different report; use a new key",
+            code="idempotency_key_reused",
+            field="idempotency_key",
+        )
+    return case
 
 
 def _subclass(session: Session, code: str, kind: str | None) -> Subclass:
@@ -144,16 +202,28 @@ def create_case(
     case must have its subclass, and its point is the case's when ``lon``/``lat`` are absent.
     With ``media`` every photo id must be a stored photo.
 
-    A repeated ``idempotency_key`` from the same user returns the first case unchanged.
-    Raises ValidationError (422) for an unknown subclass, urgency, component or photo, a point
-    outside every grid or a missing description; WorkflowError for a role that may not report.
+    A repeated ``idempotency_key`` from the same user returns the first case unchanged; an
+    anonymous key shorter than ``MIN_ANONYMOUS_KEY`` is a 422, and a key an anonymous reporter
+    or a resident repeats with a different subclass, description or point is a Conflict (409
+    ``idempotency_key_reused``). Raises ValidationError (422) for an unknown subclass, urgency,
+    component or photo, a point outside every grid or a missing description; WorkflowError for
+    a role that may not report.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time zone aware")
     key = _key(actor, idempotency_key)
+    report = {
+        "subclass": subclass,
+        "subclass_kind": subclass_kind,
+        "description": description,
+        "lon": lon,
+        "lat": lat,
+        "crs": crs,
+        "component_id": component_id,
+    }
     existing = _find_key(session, key)
     if existing is not None:
-        return existing
+        return _replay(existing, actor, report)
     if not isinstance(description, str) or not description.strip():
         raise ValidationError("description is required", field="description")
     if len(description) > MAX_DESCRIPTION:
@@ -237,7 +307,7 @@ def create_case(
         again = _find_key(session, key)
         if again is None:
             raise
-        return again
+        return _replay(again, actor, report)
     store_outcome(session, case, outcome, payload, sub, calendar)
     audit.record(session, actor, "case.submit", case, {"grid": grid_code})
     session.flush()

@@ -52,12 +52,13 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for the dashboard's counts by day (reported / registered / closed today).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     # Compare-and-set on every UPDATE: ``WHERE version = <loaded version>`` (409 on a miss).

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.accounts.models import User
+from gridgov import ratelimit
+from gridgov.accounts.models import Role, User
 from gridgov.app import _install_error_handlers
+from gridgov.cases import service
 from gridgov.cases.api import router
+from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.workflow import Action
+from gridgov.db import make_engine
 from gridgov.deps import get_current_user, get_optional_user, get_session
+from gridgov.geo.chinacrs import from_wgs84
 from gridgov.regions import geocode
 from tests.unit.cases_db.world import GARBAGE, GRID, LAT, LON, OUTSIDE, World, build, main_path
 
@@ -315,3 +324,156 @@ def test_photo_ids_must_exist_over_http(api, w: World, tmp_path):  # type: ignor
     payload["photos"] = photos[1:]
     r = c.post(act, json={"action": "self_handle", "payload": payload, "expected_version": 1})
     assert (r.status_code, r.json()["state"]) == (200, "checked")
+
+
+# ---- anonymous and resident reports: keys, rate limits, the anonymous actor ----------------
+
+
+@pytest.fixture
+def limiter_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The rate limiter's counters in a database of their own: the test's session holds the
+    main database's write lock (SQLite) and its rows are rolled back, the limiter's are not."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'limits.db'}")
+    ratelimit.RateLimitCounter.__table__.create(engine)
+    monkeypatch.setattr(ratelimit, "limiter_engine", lambda _engine: engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_api(
+    client: TestClient, w: World, limiter_db: Engine
+) -> Iterator[tuple[TestClient, type[As]]]:
+    """The real app (settings, engine, rate limits, photo store) with ``As.user`` logged in."""
+
+    def _current() -> User:
+        if As.user is None:
+            from gridgov.errors import Unauthorized
+
+            raise Unauthorized("log in first")
+        return As.user
+
+    client.app.dependency_overrides[get_current_user] = _current  # type: ignore[attr-defined]
+    client.app.dependency_overrides[get_optional_user] = lambda: As.user  # type: ignore[attr-defined]
+    yield client, As
+    As.user = None
+
+
+def _limit(c: TestClient, per_minute: int) -> None:
+    app = c.app  # type: ignore[attr-defined]
+    update = {"public_reports_per_minute": per_minute}
+    app.state.settings = app.state.settings.model_copy(update=update)
+
+
+ANON_KEY = "c0ffee00-1234-4bcd-9def-00000000a001"
+
+
+def test_anonymous_keys_are_long_and_bound_to_their_report(app_api, session: Session, w: World):  # type: ignore[no-untyped-def]
+    c, who = app_api
+    _limit(c, 100)
+    for short in ("k1", "x" * 15, " " * 20):
+        r = c.post("/api/cases", json=_body(photos=[]), headers={"Idempotency-Key": short})
+        assert r.status_code == 422, (short, r.text)
+        assert r.json()["where"]["field"] == "idempotency_key"
+    key = {"Idempotency-Key": ANON_KEY}
+    first = c.post("/api/cases", json=_body(photos=[]), headers=key)
+    assert first.status_code == 201, first.text
+    no = first.json()["case_no"]
+    again = c.post("/api/cases", json=_body(photos=[], description=" 路边垃圾 "), headers=key)
+    assert (again.status_code, again.json()["case_no"]) == (201, no)
+    gx, gy = from_wgs84(LON, LAT, "gcj02")  # the same point from a Chinese map SDK
+    same = c.post("/api/cases", json=_body(photos=[], lon=gx, lat=gy, crs="gcj02"), headers=key)
+    assert (same.status_code, same.json()["case_no"]) == (201, no)
+    for other in (
+        {"description": "另一件事"},
+        {"subclass": "0101"},
+        {"subclass_kind": "component"},
+        {"lon": LON + 0.001},
+        {"lat": LAT + 0.001},
+        {"crs": "gcj02"},  # the same numbers in another CRS are another place
+    ):
+        r = c.post("/api/cases", json=_body(photos=[]) | other, headers=key)
+        assert r.status_code == 409, (other, r.text)
+        assert r.json()["code"] == "idempotency_key_reused"
+        assert r.json()["where"]["field"] == "idempotency_key"
+    # The same key from the public portal is the same anonymous key space: same rule.
+    r = c.post("/api/public/reports", json=_body(photos=[], description="另一件事"), headers=key)
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_key_reused"
+    r = c.post("/api/public/reports", json=_body(photos=[]), headers=key)
+    assert r.status_code == 201 and r.json()["case_no"] == no
+
+    who.user = w.resident
+    mine = c.post("/api/cases", json=_body(photos=[]), headers=key)  # keys are per user
+    assert mine.status_code == 201 and mine.json()["case_no"] != no
+    r = c.post("/api/cases", json=_body(photos=[], description="别的"), headers=key)
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_key_reused"
+    short = c.post("/api/cases", json=_body(photos=[]), headers={"Idempotency-Key": "r1"})
+    assert short.status_code == 201  # a resident's keys are their own: any length
+    assert session.scalar(select(func.count()).select_from(Case)) == 3
+
+
+def test_public_reports_are_rate_limited_staff_are_not(app_api, w: World):  # type: ignore[no-untyped-def]
+    c, who = app_api
+    _limit(c, 2)
+    codes = [c.post("/api/cases", json=_body(photos=[])).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    refused = c.post("/api/cases", json=_body(photos=[], description=""))
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120
+    # One budget with the public portal: the same client is refused there too.
+    r = c.post("/api/public/reports", json=_body(photos=[]))
+    assert r.status_code == 429 and "Retry-After" in r.headers
+
+    from gridgov.demo.history import make_photos
+    from gridgov.media.storage import storage_for
+    from tests.unit.cases_db.world import T0
+
+    photos = make_photos(storage_for(c.app.state.settings), T0, count=1)  # type: ignore[attr-defined]
+    who.user = w.supervisor  # staff are not limited
+    codes = [c.post("/api/cases", json=_body(photos=photos)).status_code for _ in range(3)]
+    assert codes == [201, 201, 201]
+
+    who.user = w.resident  # a resident counts per login session
+    token = {"Authorization": "Bearer resident-session-token"}
+    codes = [c.post("/api/cases", json=_body(photos=[]), headers=token).status_code for _ in "abc"]
+    assert codes == [201, 201, 429]
+
+
+def test_the_anonymous_reporter_acts_through_act(session: Session, w: World):
+    from gridgov.accounts.models import AuditLog
+    from gridgov.cases.workflow import WorkflowError
+
+    now = datetime.now(UTC)
+    case = service.create_case(
+        session,
+        actor=None,
+        channel=None,
+        subclass=GARBAGE,
+        subclass_kind="event",
+        urgency="normal",
+        lon=LON,
+        lat=LAT,
+        description="垃圾没人清",
+        now=now,
+    )
+    no = case.case_no
+    with pytest.raises(WorkflowError):  # the anonymous actor is a resident, not staff
+        service.act(session, no, "register", None, {}, case.version, now)
+    steps = [
+        (w.acceptor, "assign_verify", {"verifier_id": w.supervisor.id}),
+        (w.supervisor, "verify", {"photos": ["v1"]}),
+        *main_path(w),
+    ]
+    for user, action, payload in steps:
+        case = service.act(session, no, action, user, payload, case.version, now)
+    assert case.state.value == "closed"
+    rated = service.act(session, no, "rate", None, {"score": 5}, case.version, now)
+    assert service.from_snapshot(rated.workflow).ratings == ((0, 5),)
+    event = session.scalar(
+        select(CaseEvent).where(CaseEvent.case_id == rated.id, CaseEvent.action == Action.RATE)
+    )
+    assert event is not None and event.actor_user_id is None and event.role is Role.RESIDENT
+    audit = session.scalar(select(AuditLog).where(AuditLog.action == "case.rate"))
+    assert audit is not None and audit.user_id is None and audit.object_id == no
+    with pytest.raises(WorkflowError):  # once per reporter
+        service.act(session, no, "rate", None, {"score": 1}, rated.version, now)

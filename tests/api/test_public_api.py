@@ -17,7 +17,8 @@ from gridgov import ratelimit
 from gridgov.accounts.models import User
 from gridgov.cases import service
 from gridgov.cases.models import Case, CaseEvent
-from gridgov.cases.public_api import STAGES, TIMELINE, code_matches, tracking_code
+from gridgov.cases.public import STAGES, TIMELINE
+from gridgov.cases.tracking import code_matches, tracking_code
 from gridgov.cases.workflow import Action, State
 from gridgov.codes.admin import Level
 from gridgov.config import Settings
