@@ -39,7 +39,9 @@ def _include_routers(app: FastAPI) -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.calendar_admin.api import router as calendar_router
     from gridgov.cases.api import router as cases_router
+    from gridgov.cases.board_api import router as board_router
     from gridgov.cases.channels_api import router as intake_router
+    from gridgov.cases.command_api import router as command_router
     from gridgov.cases.public_api import router as public_router
     from gridgov.components.api import router as components_router
     from gridgov.dashboard.api import router as dashboard_router
@@ -56,7 +58,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_router, prefix="/api")
     app.include_router(taxonomy_router, prefix="/api")
     app.include_router(components_router, prefix="/api")
+    app.include_router(board_router, prefix="/api")  # before cases: /cases/board/… paths
     app.include_router(cases_router, prefix="/api")
+    app.include_router(command_router, prefix="/api")
     app.include_router(departments_router, prefix="/api")
     app.include_router(intake_router, prefix="/api")
     app.include_router(media_router, prefix="/api")

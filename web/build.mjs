@@ -1,8 +1,9 @@
 // Front-end build for gridgov.
 //
-// MapLibre GL JS comes from the npm registry (web/package.json pins the version) and is never
-// committed: this script copies the browser bundle from web/node_modules into
-// gridgov/web/static/vendor/, which is build output and git-ignored (DESIGN §4.4).
+// MapLibre GL JS and Apache ECharts come from the npm registry (web/package.json pins the
+// versions) and are never committed: this script copies the browser bundles from
+// web/node_modules into gridgov/web/static/vendor/, which is build output and git-ignored
+// (DESIGN §4.4).
 //
 // Usage, from the repository root:
 //   npm --prefix web ci && node web/build.mjs
@@ -22,6 +23,9 @@ const FILES = [
   ["maplibre-gl", "dist/maplibre-gl.js.map", "maplibre-gl.js.map"],
   ["maplibre-gl", "dist/maplibre-gl.css", "maplibre-gl.css"],
   ["maplibre-gl", "LICENSE.txt", "maplibre-gl.LICENSE.txt"],
+  // Charts of the leader screen (pages flagged `echarts` in gridgov/web/pages.py).
+  ["echarts", "dist/echarts.min.js", "echarts.min.js"],
+  ["echarts", "LICENSE", "echarts.LICENSE.txt"],
 ];
 
 function packageDir(name) {

@@ -294,3 +294,132 @@ def phone_page(
         yield mp
     finally:
         mp.page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Logged-in pages of the shell (gridgov/web/pages.py): log in through the API, put the session
+# cookie in a fresh browser context, and call the API as a user from the test itself.
+
+DEMO_PASSWORD = "gridgov-demo"
+
+
+def api_call(
+    server: DemoServer,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """One JSON call to the demo server; returns (status, parsed body or None)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    req = urllib.request.Request(server.base_url + path, data=data, method=method)
+    req.add_header("Accept", "application/json")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
+
+
+_tokens: dict[str, str] = {}
+
+
+def login_token(server: DemoServer, username: str) -> str:
+    """A session token for a demo login (one login per user and worker: argon2 is slow)."""
+    key = f"{server.base_url}:{username}"
+    if key not in _tokens:
+        status, body = api_call(
+            server, "POST", "/api/auth/login", {"username": username, "password": DEMO_PASSWORD}
+        )
+        assert status == 200, body
+        token = body["token"]
+        # The API may answer before its transaction commits: wait until the session is seen.
+        settle(lambda: api_call(server, "GET", "/api/auth/me", token=token)[0] == 200)
+        _tokens[key] = token
+    return _tokens[key]
+
+
+def settle(check: Any, timeout: float = 10.0) -> None:
+    """Wait until ``check()`` holds (a write the API acknowledged is visible to a next read)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the API's write never became visible"
+        time.sleep(0.05)
+
+
+def use_session(mp: MapPage, server: DemoServer, username: str) -> str:
+    """Put ``username``'s session cookie into the page's browser context; returns the token."""
+    token = login_token(server, username)
+    host = urlsplit(server.base_url).hostname or "127.0.0.1"
+    mp.page.context.add_cookies(
+        [{"name": "gridgov_session", "value": token, "domain": host, "path": "/"}]
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """How long a shell page took: ``usable_s`` from the navigation's start to the page's
+    ``mount()`` resolving (the browser's own clock), ``settled_s`` until nothing was in flight
+    (maps and their first data included, measured by the test)."""
+
+    usable_s: float
+    settled_s: float
+
+    def as_json(self) -> dict[str, float]:
+        return {"usable_s": round(self.usable_s, 3), "settled_s": round(self.settled_s, 3)}
+
+
+def open_shell_page(mp: MapPage, path: str) -> PageLoad:
+    """Open a shell page and wait until its module has mounted and no request is in flight."""
+    started = time.perf_counter()
+    mp.page.goto(mp.base_url + path)
+    mp.page.wait_for_function(
+        "() => window.gridgov && window.gridgov.settled && window.gridgov.settled()",
+        timeout=20_000,
+    )
+    settled = time.perf_counter() - started
+    ready_ms = mp.js("() => window.gridgov.readyAt")
+    return PageLoad(usable_s=(ready_ms or 0) / 1000, settled_s=settled)
+
+
+@pytest.fixture
+def page_factory(
+    browser: Any, demo_server: DemoServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """``make(name, viewport="desktop"|"phone")`` → a fresh :class:`MapPage` (own context,
+    console errors and foreign requests recorded); all are closed after the test."""
+    made: list[MapPage] = []
+
+    def make(name: str | None = None, viewport: str = "desktop") -> MapPage:
+        options: dict[str, Any] = {"viewport": DESKTOP, "locale": "zh-CN"}
+        if viewport == "phone":
+            options = {
+                "viewport": PHONE,
+                "device_scale_factor": 2,
+                "is_mobile": True,
+                "has_touch": True,
+                "locale": "zh-CN",
+            }
+        mp = _map_page(browser, demo_server, name or request.node.name, **options)
+        made.append(mp)
+        return mp
+
+    try:
+        yield make
+    finally:
+        for mp in made:
+            mp.page.context.close()

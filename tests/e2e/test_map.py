@@ -42,7 +42,7 @@ def _get(url: str) -> tuple[bytes, float]:
 
 
 def test_page_loads_draws_grids_and_stays_local(map_page: MapPage, demo_server: DemoServer) -> None:
-    load_s = map_page.open("/")  # / redirects to /map
+    load_s = map_page.open("/map")  # public; / goes to the login page or the role's home
     assert map_page.page.url.endswith("/map")
     assert map_page.page.title().startswith("网格化城市治理平台")
     initial_zoom = map_page.js("() => window.gridgov.map.getZoom()")

@@ -12,7 +12,7 @@
 // A click identifies the grid under the point (geocode + grid detail) in the side panel; the
 // search box takes a grid code, a region code or an address.
 
-import { ApiError, getJSON, isAbort } from "./lib/api.js";
+import { ApiError, getJSON, isAbort, postJSON } from "./lib/api.js";
 import { formatArea, formatDate, formatLonLat, h } from "./lib/dom.js";
 import { has, initialLanguage, language, loadLanguage, t } from "./lib/i18n.js";
 
@@ -741,6 +741,15 @@ function wireControls() {
     renderPanel();
     renderResults();
     updateStatus();
+  });
+  // The shell's user block (name, logout) when someone is logged in (gridgov/web/pages.py).
+  document.getElementById("logout")?.addEventListener("click", async () => {
+    try {
+      await postJSON("/api/auth/logout", null, { auth: "none" });
+      window.location.assign("/login");
+    } catch (err) {
+      showError(err);
+    }
   });
   const toggle = document.getElementById("layers-toggle");
   toggle.addEventListener("click", () => {

@@ -22,6 +22,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replace `el`'s children, skipping null/false (replaceChildren would print "null"). */
+export function fillIn(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
+  return el;
+}
+
 /** An area in m², with km² beside it for large regions: "12,345 m²", "2.51 km² (2,510,000 m²)". */
 export function formatArea(m2) {
   if (m2 == null || Number.isNaN(Number(m2))) return t("value.none");

@@ -1,0 +1,170 @@
+"""The supervision board API (gridgov/cases/board_api.py) on SQLite and PostgreSQL: queues,
+counts, filters, lights, scope, candidates and case refs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.models import User
+from gridgov.app import _install_error_handlers
+from gridgov.cases import service
+from gridgov.cases.board_api import router as board_router
+from gridgov.cases.models import Case, CaseStepDeadline
+from gridgov.deps import get_current_user, get_optional_user, get_session
+from gridgov.errors import Unauthorized
+from gridgov.regions import geocode
+from tests.unit.cases_db.world import GARBAGE, GRID, LAT, LON, T0, World, build, report, walk
+
+
+class As:
+    user: User | None = None
+
+
+@pytest.fixture
+def w(session: Session) -> World:
+    return build(session)
+
+
+@pytest.fixture
+def api(session: Session, w: World) -> Iterator[tuple[TestClient, type[As]]]:
+    app = FastAPI()
+    _install_error_handlers(app)
+    app.include_router(board_router, prefix="/api")
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    def _current() -> User:
+        if As.user is None:
+            raise Unauthorized("log in first")
+        return As.user
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_current_user] = _current
+    app.dependency_overrides[get_optional_user] = lambda: As.user
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, As
+    As.user = None
+    geocode.invalidate()
+
+
+def _hotline(session: Session, w: World, key: str) -> Case:
+    return service.create_case(
+        session,
+        actor=w.acceptor,
+        channel="hotline",
+        subclass=GARBAGE,
+        subclass_kind="event",
+        urgency="normal",
+        lon=LON,
+        lat=LAT,
+        description="热线：路边垃圾",
+        contact={"name": "张三", "phone": "13812345678"},
+        idempotency_key=key,
+        now=T0,
+    )
+
+
+def _numbers(body: dict[str, Any]) -> list[str]:
+    return [i["case_no"] for i in body["items"]]
+
+
+def test_queues_counts_and_filters(api, w: World, session: Session) -> None:  # type: ignore[no-untyped-def]
+    c, who = api
+    sup = report(session, w, key="a")  # supervisor report: 待受理 and 待立案 (no 核实 needed)
+    hot = _hotline(session, w, "b")  # hotline: 待受理 only (needs 核实)
+    done = walk(session, w, report(session, w, key="c"), 4)  # handled: 待核查
+    who.user = w.acceptor
+    counts = c.get("/api/cases/board/counts").json()
+    assert counts["queues"] == {
+        "reported": 2,
+        "verifying": 0,
+        "to_register": 1,
+        "to_check": 1,
+        "to_close": 0,
+        "open": 3,
+    }
+    assert set(counts["lights"]) == {"yellow", "red"}
+    body = c.get("/api/cases/board/list", params={"queue": "reported"}).json()
+    assert sorted(_numbers(body)) == sorted([sup.case_no, hot.case_no])
+    assert body["total"] == 2 and body["items"][0]["subclass_name"] == "暴露垃圾"
+    assert _numbers(c.get("/api/cases/board/list", params={"queue": "to_register"}).json()) == [
+        sup.case_no
+    ]
+    hotline = c.get("/api/cases/board/list", params={"channel": "hotline"}).json()
+    assert _numbers(hotline) == [hot.case_no]
+    assert hotline["items"][0]["reporter_phone"] == "138****5678"
+    states = c.get("/api/cases/board/list", params=[("state", "handled"), ("state", "reported")])
+    assert set(_numbers(states.json())) == {sup.case_no, hot.case_no, done.case_no}
+    assert (
+        c.get("/api/cases/board/counts", params={"channel": "hotline"}).json()["queues"]["open"]
+        == 1
+    )
+    assert c.get("/api/cases/board/list", params={"grid_code": GRID[:9]}).json()["total"] == 3
+    assert c.get("/api/cases/board/list", params={"grid_code": "110188002"}).json()["total"] == 0
+    page = c.get("/api/cases/board/list", params={"limit": 2, "order": "oldest"}).json()
+    assert page["count"] == 2 and page["total"] == 3 and _numbers(page)[0] == sup.case_no
+    assert c.get("/api/cases/board/list", params={"queue": "nope"}).status_code == 422
+    assert c.get("/api/cases/board/list", params={"grid_code": "x'"}).status_code == 422
+
+
+def test_lights_filter(api, w: World, session: Session) -> None:  # type: ignore[no-untyped-def]
+    c, who = api
+    late = report(session, w, key="late")
+    soon = report(session, w, key="soon")
+    calm = report(session, w, key="calm")
+    # The board reads the real clock: move the running deadlines around it.
+    real = datetime.now(UTC)
+    shift = {
+        late.id: (real - timedelta(hours=3), real - timedelta(hours=1)),
+        soon.id: (real - timedelta(hours=9), real + timedelta(minutes=5)),
+        calm.id: (real - timedelta(minutes=1), real + timedelta(days=30)),
+    }
+    for case_id, (start, due) in shift.items():
+        session.execute(
+            update(CaseStepDeadline)
+            .where(CaseStepDeadline.case_id == case_id)
+            .values(started_at=start, due_at=due, limit_unit="natural_hours")
+        )
+    session.flush()
+    who.user = w.shift_lead
+    assert c.get("/api/cases/board/counts").json()["lights"] == {"yellow": 1, "red": 1}
+    red = c.get("/api/cases/board/list", params={"light": "red"}).json()
+    assert _numbers(red) == [late.case_no] and red["items"][0]["light"] == "red"
+    yellow = c.get("/api/cases/board/list", params={"light": "yellow"}).json()
+    assert _numbers(yellow) == [soon.case_no] and yellow["items"][0]["lights"] == {
+        "register": "yellow"
+    }
+    green = c.get("/api/cases/board/list", params={"light": "green"}).json()
+    assert _numbers(green) == [calm.case_no]
+
+
+def test_scope_roles_candidates_and_refs(api, w: World, session: Session) -> None:  # type: ignore[no-untyped-def]
+    c, who = api
+    case = _hotline(session, w, "h")
+    who.user = w.far_lead  # the other street: sees nothing, may not read the case
+    assert c.get("/api/cases/board/list").json()["total"] == 0
+    assert c.get("/api/cases/board/counts").json()["queues"]["open"] == 0
+    assert c.get(f"/api/cases/board/ref/{case.case_no}").status_code == 403
+    who.user = w.resident
+    assert c.get("/api/cases/board/list").status_code == 403
+    who.user = None
+    assert c.get("/api/cases/board/counts").status_code == 401
+    who.user = w.acceptor
+    people = c.get(f"/api/cases/board/candidates/{case.case_no}").json()
+    names = {p["username"] for p in people}
+    assert {"sup", "chk"} <= names and "farsup" not in names
+    assert c.get("/api/cases/board/candidates/nope").status_code == 404
+    ref = c.get(f"/api/cases/board/ref/{case.case_no}").json()
+    assert ref["id"] == case.id and ref["state"] == "reported" and ref["version"] == 1
+    who.user = w.dispatcher
+    assert c.get(f"/api/cases/board/candidates/{case.case_no}").status_code == 403

@@ -1,0 +1,262 @@
+"""The command-centre and department-desk API (gridgov/cases/command_api.py) on SQLite and
+PostgreSQL: dispatch board with suggestions, approval queues with the request, overdue board,
+department load, a department's task list, roles and jurisdiction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
+from gridgov.app import _install_error_handlers
+from gridgov.cases.command_api import router as command_router
+from gridgov.cases.models import Case, CaseStepDeadline
+from gridgov.departments.models import Department
+from gridgov.deps import get_current_user, get_optional_user, get_session
+from gridgov.errors import Unauthorized
+from gridgov.regions import geocode
+from tests.factories.regions import STREETS
+from tests.unit.cases_wiring.world import NOISE, STREET_OFFICE, T0, act, build, make_user, report
+
+OTHER_DEPT = "QZJW"
+
+
+class As:
+    user: User | None = None
+
+
+@pytest.fixture
+def w(session: Session) -> dict[str, User]:
+    users = build(session)
+    users["dept2"] = make_user(session, "dept2", Role.DEPARTMENT, OTHER_DEPT)
+    far = User(username="fardisp", name="fardisp", role=Role.DISPATCHER, active=True)
+    far.failed_logins = 0
+    session.add(far)
+    session.flush()
+    session.add(Jurisdiction(user_id=far.id, scope_kind=ScopeKind.REGION, code=STREETS[1]))
+    session.flush()
+    users["fardisp"] = far
+    return users
+
+
+@pytest.fixture
+def api(session: Session, w: dict[str, User]) -> Iterator[tuple[TestClient, type[As]]]:
+    app = FastAPI()
+    _install_error_handlers(app)
+    app.include_router(command_router, prefix="/api")
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    def _current() -> User:
+        if As.user is None:
+            raise Unauthorized("log in first")
+        return As.user
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_current_user] = _current
+    app.dependency_overrides[get_optional_user] = lambda: As.user
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, As
+    As.user = None
+    geocode.invalidate()
+
+
+def _registered(session: Session, w: dict[str, User], subclass: str | None = None) -> Case:
+    case = report(session, w) if subclass is None else report(session, w, subclass)
+    return act(session, case, w["lead"], "register", {}, 5)
+
+
+def _handling(session: Session, w: dict[str, User]) -> Case:
+    """Registered, dispatched to the suggested street office and accepted by its user."""
+    case = _registered(session, w)
+    case = act(session, case, w["disp"], "dispatch", {}, 10)
+    return act(session, case, w["dept"], "accept", {}, 15)
+
+
+def _numbers(body: dict[str, Any]) -> list[str]:
+    return [i["case_no"] for i in body["items"]]
+
+
+def _set_due(session: Session, case: Case, due: datetime) -> None:
+    session.execute(
+        update(CaseStepDeadline)
+        .where(CaseStepDeadline.case_id == case.id, CaseStepDeadline.stopped_at.is_(None))
+        .values(started_at=due - timedelta(hours=4), due_at=due, limit_unit="natural_hours")
+    )
+    session.flush()
+
+
+def test_dispatch_board_has_suggested_cases_and_coordination_is_apart(
+    api: Any, w: dict[str, User], session: Session
+) -> None:
+    c, who = api
+    routed = _registered(session, w)
+    qzjw = session.scalars(select(Department).where(Department.code == OTHER_DEPT)).one()
+    qzjw.active = False  # 施工扰民 then has no department: the coordination queue
+    session.flush()
+    lonely = _registered(session, w, NOISE)
+    report(session, w)  # reported, not registered: on no command list
+
+    who.user = w["disp"]
+    board = c.get("/api/command/dispatch").json()
+    assert _numbers(board) == [routed.case_no]
+    assert board["total"] == 1
+    item = board["items"][0]
+    assert item["suggestion"]["department_code"] == STREET_OFFICE
+    assert item["suggestion"]["department_name"]
+    assert item["suggestion"]["reason"]
+    assert item["subclass_name"] == "乱堆物堆料"
+    assert item["due_step"] == "dispatch" and item["light"] == "red"  # T0 is long past
+    assert item["waiting_seconds"] > 0 and item["overdue_seconds"] > 0
+    counts = c.get("/api/command/counts").json()
+    assert counts["dispatch"] == 1 and counts["coordination"] == 1
+    assert lonely.case_no not in _numbers(board)
+
+    act(session, routed, w["disp"], "dispatch", {}, 10)
+    assert c.get("/api/command/dispatch").json()["items"] == []
+    assert c.get("/api/command/counts").json()["dispatch"] == 0
+
+
+def test_approval_queues_carry_the_request(api: Any, w: dict[str, User], session: Session) -> None:
+    c, who = api
+    wanted = T0 + timedelta(days=3)
+    ext = act(
+        session,
+        _handling(session, w),
+        w["dept"],
+        "request_extension",
+        {"reason": "需要协调物业", "due_at": wanted.isoformat()},
+        20,
+    )
+    ret = act(
+        session, _handling(session, w), w["dept"], "request_return", {"reason": "非本单位"}, 25
+    )
+    hang = act(session, _handling(session, w), w["dept"], "request_hang", {"reason": "待拆迁"}, 30)
+    _handling(session, w)  # handling, nothing asked
+
+    who.user = w["disp"]
+    body = c.get("/api/command/approvals").json()
+    assert body["counts"] == {"return": 1, "extension": 1, "hang": 1, "escalation": 0}
+    assert _numbers(body) == [ext.case_no, ret.case_no, hang.case_no]  # oldest request first
+    first = body["items"][0]
+    assert first["kind"] == "extension"
+    assert first["request"]["action"] == "request_extension"
+    assert first["request"]["reason"] == "需要协调物业"
+    assert datetime.fromisoformat(first["request"]["due_at"]) == wanted
+    assert first["request"]["actor_name"] == "dept" and first["request"]["role"] == "department"
+    assert first["request"]["paused_from"] == "handling"
+    assert first["department_code"] == STREET_OFFICE and first["department_name"]
+    only = c.get("/api/command/approvals", params={"kind": "return"}).json()
+    assert _numbers(only) == [ret.case_no] and only["items"][0]["request"]["reason"] == "非本单位"
+    assert c.get("/api/command/approvals", params={"kind": "nope"}).status_code == 422
+
+    act(session, ext, w["disp"], "approve_extension", {"due_at": wanted.isoformat()}, 40)
+    assert c.get("/api/command/approvals").json()["counts"]["extension"] == 0
+    assert c.get("/api/command/counts").json()["approvals"]["hang"] == 1
+
+
+def test_overdue_board_longest_overdue_first(
+    api: Any, w: dict[str, User], session: Session
+) -> None:
+    c, who = api
+    now = datetime.now(UTC)
+    late = _handling(session, w)
+    later = _handling(session, w)
+    calm = _handling(session, w)
+    _set_due(session, late, now - timedelta(hours=1))
+    _set_due(session, later, now - timedelta(hours=5))
+    _set_due(session, calm, now + timedelta(hours=5))
+
+    who.user = w["disp"]
+    body = c.get("/api/command/overdue").json()
+    assert _numbers(body) == [later.case_no, late.case_no]
+    assert body["total"] == 2
+    top = body["items"][0]
+    assert top["light"] == "red" and top["due_step"] == "handle"
+    assert 5 * 3600 - 120 <= top["overdue_seconds"] <= 5 * 3600 + 120
+    assert top["department_code"] == STREET_OFFICE
+    page = c.get("/api/command/overdue", params={"limit": 1, "offset": 1}).json()
+    assert _numbers(page) == [late.case_no] and page["total"] == 2
+    assert c.get("/api/command/counts").json()["overdue"] == 2
+
+
+def test_department_load(api: Any, w: dict[str, User], session: Session) -> None:
+    c, who = api
+    now = datetime.now(UTC)
+    a = _handling(session, w)
+    b = _handling(session, w)
+    act(session, b, w["dept"], "request_hang", {"reason": "待拆迁"}, 30)
+    _set_due(session, a, now + timedelta(hours=3))
+    _registered(session, w)  # open, no department yet
+
+    who.user = w["disp"]
+    body = c.get("/api/command/departments").json()
+    assert body["unassigned_open"] == 1
+    (office,) = body["items"]
+    assert office["code"] == STREET_OFFICE and office["name"]
+    assert office["open"] == 2 and office["overdue"] == 1 and office["requests"] == 1
+
+
+def test_department_tasks_mine_only_red_first(
+    api: Any, w: dict[str, User], session: Session
+) -> None:
+    c, who = api
+    now = datetime.now(UTC)
+    calm = _handling(session, w)
+    late = _handling(session, w)
+    fresh = act(session, _registered(session, w), w["disp"], "dispatch", {}, 10)  # 待签收
+    asked = act(session, _handling(session, w), w["dept"], "request_return", {"reason": "x"}, 20)
+    _set_due(session, calm, now + timedelta(days=3))
+    _set_due(session, late, now - timedelta(hours=2))
+    _set_due(session, fresh, now + timedelta(hours=1))
+    other = _registered(session, w)
+    other = act(session, other, w["disp"], "dispatch", {"department_code": OTHER_DEPT}, 10)
+
+    who.user = w["dept"]
+    body = c.get("/api/department/tasks").json()
+    todo = [i for i in body["items"] if i["group"] == "todo"]
+    assert [i["case_no"] for i in todo] == [late.case_no, fresh.case_no, calm.case_no]
+    assert [i["case_no"] for i in body["items"] if i["group"] == "waiting"] == [asked.case_no]
+    assert other.case_no not in _numbers(body)
+    assert body["counts"]["todo"] == 3 and body["counts"]["waiting"] == 1
+    assert body["counts"]["overdue"] >= 1
+    assert body["items"][0]["overdue_seconds"] > 0
+    waiting = c.get("/api/department/tasks", params={"group": "waiting"}).json()
+    assert _numbers(waiting) == [asked.case_no] and waiting["total"] == 1
+
+    who.user = w["dept2"]
+    assert _numbers(c.get("/api/department/tasks").json()) == [other.case_no]
+
+
+def test_roles_and_jurisdiction(api: Any, w: dict[str, User], session: Session) -> None:
+    c, who = api
+    case = _registered(session, w)
+    act(session, _handling(session, w), w["dept"], "request_hang", {"reason": "待拆迁"}, 30)
+
+    who.user = None
+    assert c.get("/api/command/dispatch").status_code == 401
+    for name in ("sup", "dept", "res"):
+        who.user = w[name]
+        r = c.get("/api/command/dispatch")
+        assert r.status_code == 403 and r.json()["code"] == "forbidden_role"
+    who.user = w["disp"]
+    assert c.get("/api/department/tasks").status_code == 403
+
+    # A dispatcher of the other street sees none of street 1's cases.
+    who.user = w["fardisp"]
+    assert c.get("/api/command/dispatch").json()["items"] == []
+    assert c.get("/api/command/approvals").json()["counts"]["hang"] == 0
+    assert c.get("/api/command/departments").json()["items"] == []
+    assert c.get("/api/command/counts").json()["dispatch"] == 0
+    who.user = w["disp"]
+    assert case.case_no in _numbers(c.get("/api/command/dispatch").json())
+    assert c.get("/api/command/dispatch", params={"limit": 0}).status_code == 422
