@@ -50,6 +50,8 @@ def _include_routers(app: FastAPI) -> None:
     from gridgov.media.api import router as media_router
     from gridgov.patrol.api import router as patrol_router
     from gridgov.regions.api import router as regions_router
+    from gridgov.regions.edit_api import router as grid_edit_router
+    from gridgov.taxonomy.admin_api import router as taxonomy_admin_router
     from gridgov.taxonomy.api import router as taxonomy_router
     from gridgov.web.pages import mount as mount_web
 
@@ -68,6 +70,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(public_router, prefix="/api")
     app.include_router(dashboard_router, prefix="/api")
     app.include_router(patrol_router, prefix="/api")
+    app.include_router(grid_edit_router, prefix="/api")
+    app.include_router(taxonomy_admin_router, prefix="/api")
     mount_web(app)
 
 
