@@ -19,6 +19,7 @@ from gridgov.accounts.models import Role
 from gridgov.accounts.service import mask_phone
 from gridgov.cases import dispatching, queries, service
 from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.numbering import release_case_counter
 from gridgov.cases.public_api import count_public_report
 from gridgov.cases.schemas import (
     ActionIn,
@@ -193,6 +194,7 @@ def create_case(
         component_id=body.component_id,
         media=media,
     )
+    release_case_counter(session)
     return case_read(case)
 
 

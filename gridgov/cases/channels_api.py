@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticError
 from gridgov.accounts.models import Role
 from gridgov.accounts.permissions import authorize
 from gridgov.cases import alarms, channels
+from gridgov.cases.numbering import release_case_counter
 from gridgov.cases.workflow import Channel
 from gridgov.deps import CurrentUser, SessionDep, SettingsDep
 from gridgov.errors import Unauthorized, ValidationError
@@ -83,6 +84,7 @@ def import_hotline(
         result = channels.import_hotline(
             session, path, actor=user, settings=settings, now=datetime.now(UTC)
         )
+        release_case_counter(session)
     return HotlineImportRead(file=result.file, created=result.created, skipped=result.skipped)
 
 
@@ -131,6 +133,7 @@ def alarm(
     item = alarms.Alarm(**data)
     earlier = alarms.find_alarm_case(session, account, item)
     case = earlier or alarms.intake_alarm(session, item, account=account, now=datetime.now(UTC))
+    release_case_counter(session)
     if earlier is not None:
         response.status_code = 200
     return AlarmRead(

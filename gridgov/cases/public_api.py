@@ -24,6 +24,7 @@ from gridgov.accounts.auth import hash_token, request_token
 from gridgov.accounts.models import Role
 from gridgov.accounts.permissions import authorize
 from gridgov.cases import service
+from gridgov.cases.numbering import release_case_counter
 from gridgov.cases.public import STAGES, PublicCaseRead, public_view, rate
 from gridgov.cases.tracking import find_tracked_case, tracking_code
 from gridgov.config import Settings
@@ -170,6 +171,7 @@ def report(
         now=now,
         media=storage_for(settings),
     )
+    release_case_counter(session)
     code = tracking_code(case.case_no, settings)
     stage, stage_text = STAGES[case.state]
     return PublicReportRead(
