@@ -44,6 +44,7 @@ def _include_routers(app: FastAPI) -> None:
     from gridgov.cases.command_api import router as command_router
     from gridgov.cases.public_api import router as public_router
     from gridgov.components.api import router as components_router
+    from gridgov.components.map_api import router as component_map_router
     from gridgov.dashboard.api import router as dashboard_router
     from gridgov.departments.api import router as departments_router
     from gridgov.gazetteer.api import router as gazetteer_router
@@ -60,6 +61,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_router, prefix="/api")
     app.include_router(taxonomy_router, prefix="/api")
     app.include_router(components_router, prefix="/api")
+    app.include_router(component_map_router, prefix="/api")
     app.include_router(board_router, prefix="/api")  # before cases: /cases/board/… paths
     app.include_router(cases_router, prefix="/api")
     app.include_router(command_router, prefix="/api")

@@ -19,6 +19,11 @@ to_close    待结案: ``checked``
 open        全部在办: every open state (``workflow.OPEN``)
 ========== ============================================================================
 
+``assigned_to_me=true`` lists the caller's own site tasks: cases in 核实中 (``verifying``) whose
+verifier is the caller, and cases in 核查中 (``checking``) whose checker is the caller (the
+``verifier_id`` / ``checker_id`` of the case's workflow snapshot, set by ``assign_verify`` /
+``assign_check``); a supervisor's phone lists its tasks with one request.
+
 Lights: a case's light is the worst light of its running steps (red 红灯 > yellow 黄灯 > green).
 Red is decided in SQL (a running step past its due time); yellow needs the working calendar and
 is computed for the open cases that are not red.
@@ -115,6 +120,22 @@ class CaseRef(BaseModel):
     state: State
     version: int
     reporter_ids: list[int]
+
+
+def _assigned_to(user_id: int) -> ColumnElement[bool]:
+    """The case's current 核实 or 核查 task is assigned to ``user_id``: the assignee in the
+    workflow snapshot (``case.workflow``, rewritten by every action), in the state where that
+    task is the one running."""
+    return or_(
+        and_(
+            Case.state == State.VERIFYING,
+            Case.workflow["verifier_id"].as_integer() == user_id,
+        ),
+        and_(
+            Case.state == State.CHECKING,
+            Case.workflow["checker_id"].as_integer() == user_id,
+        ),
+    )
 
 
 def _now() -> datetime:
@@ -262,12 +283,16 @@ def board_list(
     subclass_kind: KindQuery = None,
     grid_code: RegionQuery = None,
     light: Light | None = None,
+    assigned_to_me: Annotated[
+        bool, Query(description="only cases whose current 核实/核查 task is the caller's")
+    ] = False,
     order: Literal["newest", "oldest"] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> BoardList:
     """Cases of the user's jurisdiction in a queue and/or states, filtered by channel, subclass,
-    region prefix and light; each with its subclass name, its lights and the worst of them."""
+    region prefix and light, or only the caller's own 核实/核查 tasks (``assigned_to_me``); each
+    with its subclass name, its lights and the worst of them."""
     _staff(user)
     now = _now()
     stmt = _filtered(
@@ -282,6 +307,8 @@ def board_list(
         stmt = stmt.where(_queue_condition(queue))
     if state:
         stmt = stmt.where(Case.state.in_(state))
+    if assigned_to_me:
+        stmt = stmt.where(_assigned_to(user.id))
     stmt = _with_light(session, stmt, light, now)
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     ordering = Case.id.desc() if order == "newest" else Case.id.asc()

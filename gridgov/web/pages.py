@@ -19,6 +19,7 @@ unless passed as ``raw``), so the web layer needs no template engine. Labels liv
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -36,6 +37,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from gridgov import __version__
@@ -91,8 +93,10 @@ class Page:
 
     ``roles`` None: public (anyone, logged in or not). Otherwise a live session with one of
     these roles. ``nav``: who sees a link to the page in the top bar (role values and
-    :data:`ANONYMOUS`). ``maplibre``/``echarts``: the shell loads that vendor library before the
-    page module. ``phone``: the compact phone layout (no side navigation, bottom toasts).
+    :data:`ANONYMOUS`). ``maplibre``/``echarts``: the page draws a map / charts (the shell links
+    MapLibre's stylesheet and reports a missing vendor file; the page loads the script after its
+    first view, ``static/lib/lazy.js``). ``phone``: the compact phone layout (no side
+    navigation, bottom toasts).
     ``module`` is ``/static/pages/<id>.js`` (or ``pages/placeholder.js`` while it does not exist);
     ``legacy_template`` is for the pre-shell map page only.
     """
@@ -221,9 +225,17 @@ def safe_next(value: str | None) -> str | None:
 # Static files, vendor check, asset versions
 
 
+@lru_cache(maxsize=8)
+def _gzipped(path: str, mtime_ns: int) -> bytes:
+    """A vendor file gzipped once (per modification time), not on every request."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
 class _StaticFiles(StaticFiles):
     """Static files that browsers revalidate each time (cheap 304s), except the vendor bundle,
-    whose URLs carry a version token and may be cached."""
+    whose URLs carry a version token and may be cached. The vendor scripts and stylesheets (a
+    megabyte each) go out gzipped from a compressed copy kept in memory: the app's GZip
+    middleware would compress them again for every browser without a cache."""
 
     def file_response(
         self,
@@ -233,11 +245,27 @@ class _StaticFiles(StaticFiles):
         status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        if "/vendor/" in str(full_path).replace(os.sep, "/"):
-            response.headers["Cache-Control"] = "public, max-age=86400"
-        else:
+        path = str(full_path).replace(os.sep, "/")
+        if "/vendor/" not in path:
             response.headers["Cache-Control"] = "no-cache"
-        return response
+            return response
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        accepts = Headers(scope=scope).get("accept-encoding", "")
+        if (
+            response.status_code != 200
+            or not path.endswith((".js", ".css"))
+            or ("gzip" not in accepts)
+        ):
+            return response
+        body = _gzipped(str(full_path), stat_result.st_mtime_ns)
+        headers = {
+            name: response.headers[name]
+            for name in ("etag", "last-modified", "cache-control")
+            if name in response.headers
+        }
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+        return Response(body, status_code, headers=headers, media_type=response.media_type)
 
 
 def missing_vendor_files() -> list[str]:
@@ -452,15 +480,17 @@ def _head(page: Page, v: str, lang: str) -> tuple[str, list[str]]:
     the vendor files it wanted but the build did not provide."""
     tags = [f'<link rel="preload" href="/i18n/{lang}.json" as="fetch" crossorigin>']
     missing: list[str] = []
+    # Vendor scripts are not in the head: the page loads MapLibre / ECharts when it draws its
+    # map or charts, after its first view is usable (static/lib/lazy.js), so fetching and
+    # parsing a megabyte of JavaScript never holds up the first paint or the page's own data.
     if page.maplibre:
-        tags.append(f'<link rel="stylesheet" href="/static/vendor/maplibre-gl.css?v={v}">')
-        tags.append(f'<script src="/static/vendor/maplibre-gl.js?v={v}" defer></script>')
+        tags.append(
+            f'<link rel="stylesheet" href="/static/vendor/maplibre-gl.css?v={v}"'
+            ' data-vendor="maplibre">'
+        )
         missing += missing_vendor_files()
-    if page.echarts:
-        if (VENDOR_DIR / ECHARTS_FILE).is_file():
-            tags.append(f'<script src="/static/vendor/{ECHARTS_FILE}?v={v}" defer></script>')
-        else:
-            missing.append(ECHARTS_FILE)
+    if page.echarts and not (VENDOR_DIR / ECHARTS_FILE).is_file():
+        missing.append(ECHARTS_FILE)
     tags.append(f'<link rel="modulepreload" href="{page.module}?v={v}">')
     # Imports are plain relative URLs (no version token): preload exactly those URLs.
     deps = module_graph("/static/lib/shell.js") + module_graph(page.module)
@@ -504,6 +534,7 @@ def render_shell(
         "vendor": {
             "maplibre_js": f"/static/vendor/maplibre-gl.js?v={v}",
             "maplibre_css": f"/static/vendor/maplibre-gl.css?v={v}",
+            "echarts_js": f"/static/vendor/{ECHARTS_FILE}?v={v}",
         },
         "missing_vendor": missing,
         "v": v,

@@ -168,3 +168,58 @@ def test_scope_roles_candidates_and_refs(api, w: World, session: Session) -> Non
     assert ref["id"] == case.id and ref["state"] == "reported" and ref["version"] == 1
     who.user = w.dispatcher
     assert c.get(f"/api/cases/board/candidates/{case.case_no}").status_code == 403
+
+
+def test_assigned_to_me_lists_own_verify_and_check_tasks(api, w: World, session: Session) -> None:  # type: ignore[no-untyped-def]
+    c, who = api
+    later = T0 + timedelta(minutes=5)
+
+    def assign_verify(case: Case, verifier: User) -> Case:
+        return service.act(
+            session,
+            case.case_no,
+            "assign_verify",
+            w.acceptor,
+            {"verifier_id": verifier.id},
+            case.version,
+            later,
+        )
+
+    mine = assign_verify(_hotline(session, w, "v1"), w.supervisor)  # 核实 by the supervisor
+    theirs = assign_verify(_hotline(session, w, "v2"), w.checker)  # 核实 by the checker
+    verified = assign_verify(_hotline(session, w, "v3"), w.supervisor)
+    verified = service.act(
+        session,
+        verified.case_no,
+        "verify",
+        w.supervisor,
+        {"photos": ["v.jpg"]},
+        verified.version,
+        later + timedelta(minutes=1),
+    )
+    checking = walk(session, w, report(session, w, key="k1"), 5)  # 核查 by the checker
+    checked = walk(session, w, report(session, w, key="k2"), 6)  # the checker's, done
+    assert (verified.state, checking.state, checked.state) == ("verified", "checking", "checked")
+    unassigned = _hotline(session, w, "v4")
+
+    def assigned(**params: Any) -> list[str]:
+        body = c.get("/api/cases/board/list", params={"assigned_to_me": "true", **params})
+        assert body.status_code == 200, body.text
+        return sorted(_numbers(body.json()))
+
+    who.user = w.supervisor
+    assert assigned() == [mine.case_no]
+    everything = _numbers(c.get("/api/cases/board/list", params={"limit": 200}).json())
+    assert {mine.case_no, theirs.case_no, unassigned.case_no} <= set(everything)  # default: all
+    who.user = w.checker
+    assert assigned() == sorted([theirs.case_no, checking.case_no])
+    assert assigned(state="checking") == [checking.case_no]
+    assert assigned(queue="verifying") == [theirs.case_no]
+    who.user = w.acceptor  # assigns tasks, has none
+    assert assigned() == []
+    who.user = w.far_supervisor  # the other street
+    assert assigned() == []
+    who.user = w.resident
+    assert c.get("/api/cases/board/list", params={"assigned_to_me": "true"}).status_code == 403
+    who.user = w.supervisor
+    assert c.get("/api/cases/board/list", params={"assigned_to_me": "x"}).status_code == 422

@@ -25,7 +25,14 @@ from sqlalchemy import select
 
 from gridgov.db import session_scope
 from gridgov.regions.models import Region, UnitGrid
-from tests.e2e.conftest import _map_page, api_call, login_token, open_shell_page, use_session
+from tests.e2e.conftest import (
+    PageLoad,
+    _map_page,
+    api_call,
+    login_token,
+    open_shell_page,
+    use_session,
+)
 
 if TYPE_CHECKING:  # fixtures' types; pytest itself imports conftest.py
     from tests.e2e.conftest import DemoServer, MapPage
@@ -68,15 +75,16 @@ def admin_page(
             mp.page.context.close()
 
 
-def open_admin(mp: MapPage, tab: str) -> float:
-    """Open /admin on ``tab`` and wait until it is usable (the grid tab: its map is idle)."""
+def open_admin(mp: MapPage, tab: str) -> PageLoad:
+    """Open /admin on ``tab`` and wait until it is fully loaded (the grid tab: its map is idle).
+    ``usable_s`` is the shell's readyAt (the page mounted), ``settled_s`` until fully loaded."""
     started = time.perf_counter()
-    open_shell_page(mp, f"/admin?tab={tab}")
+    load = open_shell_page(mp, f"/admin?tab={tab}")
     if tab == "grids":
         mp.page.wait_for_function(
             "() => window.gridgov.map && window.gridgov.map.loaded()", timeout=20_000
         )
-    return time.perf_counter() - started
+    return PageLoad(usable_s=load.usable_s, settled_s=time.perf_counter() - started)
 
 
 def settled(mp: MapPage) -> None:
@@ -104,10 +112,11 @@ def test_every_tab_at_both_sizes(
     admin_page: Callable[..., MapPage], demo_server: DemoServer, size: str
 ) -> None:
     mp = admin_page(size, "admin")
-    seconds = open_admin(mp, "grids")
+    load = open_admin(mp, "grids")
     mount_ms = mp.js("() => window.gridgov.mountMs")
     print(
-        f"\n[admin] load until usable at {size} (grid map): {seconds:.2f} s (mount {mount_ms} ms)"
+        f"\n[admin] load at {size} (grid tab): usable {load.usable_s:.2f} s (mount {mount_ms} ms),"
+        f" fully loaded (map idle) {load.settled_s:.2f} s"
     )
     for tab in TABS:
         started = time.perf_counter()
@@ -124,6 +133,52 @@ def test_every_tab_at_both_sizes(
     mp.page.reload()
     settled(mp)
     assert mp.page.locator("#panel-users").is_visible()
+    mp.assert_clean()
+
+
+# ---- the top bar ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("viewport", "lang"), [("desktop", "en"), ("phone", "zh-CN"), ("phone", "en")]
+)
+def test_top_bar_keeps_every_page_name_whole(
+    page_factory: Callable[..., MapPage], demo_server: DemoServer, viewport: str, lang: str
+) -> None:
+    """The admin has the most links: in English at 1280 px they wrap onto a row of their own
+    (nothing cut), on a phone that row scrolls with the current page in view; page layouts get
+    the bar's real height as --bar-h."""
+    mp = page_factory(f"topbar-{viewport}-{lang}", viewport=viewport)
+    use_session(mp, demo_server, "admin")
+    host = demo_server.base_url.split("//")[1].split(":")[0]
+    mp.page.context.add_cookies(
+        [{"name": "gridgov_lang", "value": lang, "domain": host, "path": "/"}]
+    )
+    open_shell_page(mp, "/admin?tab=users")
+    box = mp.js(
+        """() => {
+            const r = (el) => el.getBoundingClientRect();
+            const nav = r(document.getElementById("nav"));
+            const links = [...document.querySelectorAll("#nav a")].map((a) => ({
+                left: r(a).left, right: r(a).right, current: a.hasAttribute("aria-current"),
+            }));
+            const css = getComputedStyle(document.documentElement).getPropertyValue("--bar-h");
+            return {
+                nav: [nav.left, nav.right], links, bar: r(document.querySelector(".topbar")).height,
+                css: parseFloat(css), page: document.documentElement.scrollWidth, vw: innerWidth,
+            };
+        }"""
+    )
+    inside = [
+        box["nav"][0] - 0.5 <= a["left"] and a["right"] <= box["nav"][1] + 0.5 for a in box["links"]
+    ]
+    current = [ok for ok, a in zip(inside, box["links"], strict=True) if a["current"]]
+    assert current == [True], box
+    if viewport == "desktop":
+        assert all(inside), box
+    assert box["css"] == pytest.approx(box["bar"], abs=1)
+    assert box["page"] <= box["vw"]
+    mp.screenshot("topbar")
     mp.assert_clean()
 
 

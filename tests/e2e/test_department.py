@@ -68,7 +68,7 @@ def test_department_accepts_and_reports_back_with_a_photo(
 
     row.click()
     map_page.page.locator(f'#case-panel .case-view[data-case-no="{case_no}"]').wait_for()
-    assert map_page.page.locator("#case-panel .case-actions").is_hidden()
+    assert map_page.page.locator("#case-panel .case-actions").count() == 0
     actions = map_page.js(
         "() => [...document.querySelectorAll('#dept-work .dept-actions button')]"
         ".map(b => b.dataset.action)"

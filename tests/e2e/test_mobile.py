@@ -108,20 +108,9 @@ def upload_photo(server: DemoServer, token: str | None) -> str:
         return str(json.loads(resp.read())["id"])
 
 
-# The API commits a request's transaction after its answer is sent (see the report on
-# gridgov/deps.py): a read right after a write can miss it for a moment, so the helpers below
-# retry a 404 / stale version briefly instead of failing on that race.
-SETTLE_TRIES = 40
-SETTLE_PAUSE_S = 0.05
-
-
 def get_case(server: DemoServer, no: str, username: str = "acceptor") -> dict[str, Any]:
     token = login_token(server, username)
-    for _ in range(SETTLE_TRIES):
-        status, body = api_call(server, "GET", f"/api/cases/{no}", token=token)
-        if status != 404:
-            break
-        time.sleep(SETTLE_PAUSE_S)
+    status, body = api_call(server, "GET", f"/api/cases/{no}", token=token)
     assert status == 200, body
     return body
 
@@ -131,18 +120,14 @@ def act(
 ) -> dict[str, Any]:
     """One workflow action through the API as ``username`` (with the case's current version)."""
     token = login_token(server, username)
-    for _ in range(SETTLE_TRIES):
-        version = get_case(server, no, username)["version"]
-        status, body = api_call(
-            server,
-            "POST",
-            f"/api/cases/{no}/actions",
-            {"action": action, "payload": payload, "expected_version": version},
-            token=token,
-        )
-        if status != 409:
-            break
-        time.sleep(SETTLE_PAUSE_S)
+    version = get_case(server, no, username)["version"]
+    status, body = api_call(
+        server,
+        "POST",
+        f"/api/cases/{no}/actions",
+        {"action": action, "payload": payload, "expected_version": version},
+        token=token,
+    )
     assert status == 200, (action, body)
     return body
 
@@ -505,6 +490,8 @@ def test_verify_and_check_tasks_by_distance(
     mp = phone_at(page_factory, demo_server, "mobile-tasks", *here)
     open_app(mp, demo_server, sup, "(supervisor, tasks)")
     page = mp.page
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "/api/cases" in r.url else None)
     page.locator('.m-tab[data-tab="tasks"]').click()
     mp.wait_settled()
     verify_item = page.locator(f'.m-task[data-case-no="{to_verify["case_no"]}"]')
@@ -512,6 +499,10 @@ def test_verify_and_check_tasks_by_distance(
     verify_item.wait_for(timeout=20_000)
     assert verify_item.get_attribute("data-kind") == "verify"
     assert check_item.get_attribute("data-kind") == "check"
+    # One request lists my own tasks: no detail read per candidate case.
+    listed = [u for u in calls if "/api/cases/board/list" in u]
+    assert listed and all("assigned_to_me=true" in u for u in listed), calls
+    assert not [u for u in calls if "/api/cases/board/list" not in u], calls
     metres = int(verify_item.locator(".m-distance").get_attribute("data-m") or "0")
     assert 120 <= metres <= 180, metres
     # Sorted by distance; every task has a line from the supervisor on the map.

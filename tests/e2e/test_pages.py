@@ -272,6 +272,25 @@ def test_static_files_are_served(client: TestClient) -> None:
         assert r.headers["cache-control"] == "no-cache"
 
 
+def test_vendor_scripts_go_out_gzipped_once(client: TestClient) -> None:
+    """A megabyte of MapLibre is compressed once and kept, not gzipped for every browser; it
+    revalidates like any static file and is sent plain to a client that takes no gzip."""
+    vendor = pages.VENDOR_DIR / "maplibre-gl.js"
+    if not vendor.is_file():
+        pytest.skip("front-end not built")
+    url = "/static/vendor/maplibre-gl.js?v=x"
+    r = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers["content-encoding"] == "gzip" and r.headers["vary"] == "Accept-Encoding"
+    assert r.content == vendor.read_bytes()  # httpx decompressed it
+    assert "javascript" in r.headers["content-type"]
+    assert r.headers["cache-control"] == "public, max-age=86400"
+    again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == vendor.read_bytes()
+
+
 # ---- translations ---------------------------------------------------------------------------
 
 

@@ -30,7 +30,6 @@ from tests.e2e.conftest import (
     api_call,
     login_token,
     open_shell_page,
-    settle,
     use_session,
 )
 
@@ -72,13 +71,7 @@ def _hotline_case(server: DemoServer, description: str) -> dict[str, Any]:
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     assert status == 201, case
-    _visible(server, case["case_no"])
     return case
-
-
-def _visible(server: DemoServer, no: str) -> None:
-    token = login_token(server, "acceptor")
-    settle(lambda: api_call(server, "GET", f"/api/cases/{no}", token=token)[0] == 200)
 
 
 def _upload_photo(server: DemoServer, token: str) -> str:
@@ -134,7 +127,6 @@ def _supervisor_report(server: DemoServer, description: str) -> dict[str, Any]:
     }
     status, case = api_call(server, "POST", "/api/cases", body, token=token)
     assert status == 201, case
-    _visible(server, case["case_no"])
     return case
 
 
@@ -229,7 +221,7 @@ def test_acceptor_sees_counts_opens_a_case_and_sends_it_to_verify(
     assert mp.page.locator(".toast-success").count() >= 1
     timeline = panel.locator('.timeline li[data-action="assign_verify"]')
     assert timeline.count() == 1 and "受理员" in timeline.inner_text()
-    settle(lambda: _case(demo_server, case["case_no"])["state"] == "verifying")
+    assert _case(demo_server, case["case_no"])["state"] == "verifying"
     mp.wait_settled()
     mp.screenshot("verifying")
     mp.assert_clean()
@@ -340,7 +332,7 @@ def test_a_stale_version_says_someone_else_acted_and_reloads(
         token=login_token(demo_server, "intake"),
     )
     assert status == 200, body
-    settle(lambda: _case(demo_server, case["case_no"])["version"] == body["version"])
+    assert _case(demo_server, case["case_no"])["version"] == body["version"]
     panel.locator('form.action-form button[type="submit"]').click()
     toast = mp.page.locator('.toast-error[data-code="version_conflict"]')
     toast.wait_for()

@@ -9,7 +9,14 @@
 //   unit grids                                 zoom ≥ GRID_MIN_ZOOM, by bbox, on moveend
 //   roads                                      zoom ≥ ROAD_MIN_ZOOM, by bbox, on moveend
 //   buildings                                  zoom ≥ BUILDING_MIN_ZOOM, by bbox, on moveend
-// A click identifies the grid under the point (geocode + grid detail) in the side panel; the
+//   城市部件 components (staff only)           by bbox and zoom, on moveend, from
+//                                              GET /api/map/components.geojson: counts per
+//                                              street / community / unit grid at low zoom
+//                                              (circles sized by count, coloured by the share
+//                                              not intact), the components themselves from
+//                                              zoom 17 or when the view holds few of them
+// A click on a component shows it, a click on a count circle shows its counts, any other click
+// identifies the grid under the point (geocode + grid detail); all in the side panel. The
 // search box takes a grid code, a region code or an address.
 
 import { ApiError, getJSON, isAbort, postJSON } from "./lib/api.js";
@@ -29,6 +36,35 @@ const GRID_CODE_MIN_LENGTH = 14; // community (12 digits) + 2 or 3 digits of seq
 const FALLBACK_CENTER = [116.4074, 39.9042];
 const REGION_LEVELS = ["district", "street", "community"];
 const EMPTY = { type: "FeatureCollection", features: [] };
+// Components: the server picks the level by zoom (gridgov/components/mapping.py); these mirror
+// its thresholds so the page knows when a new level is due.
+const COMPONENT_COMMUNITY_ZOOM = 12;
+const COMPONENT_GRID_ZOOM = 14;
+const COMPONENT_POINT_ZOOM = 17;
+const COMPONENT_PADDING = { points: 0.2, other: 0.5 };
+const COMPONENT_LIMIT = 5000;
+const MAX_COUNT_LABELS = 150;
+const COUNT_LABEL_MIN_ZOOM = { street: 0, community: 0, grid: 15.5 };
+/** Where "zoom in" takes a count circle of each level. */
+const NEXT_LEVEL_ZOOM = { street: 12.5, community: 14.5, grid: 17.2 };
+const MAJOR_COLORS = {
+  "01": "#2563eb",
+  "02": "#7c3aed",
+  "03": "#0d9488",
+  "04": "#16a34a",
+  "05": "#b45309",
+  "06": "#64748b",
+  "07": "#db2777",
+};
+const OTHER_MAJOR_COLOR = "#475569";
+const STATE_RINGS = {
+  intact: ["#ffffff", 1],
+  damaged: ["#dc2626", 2.5],
+  lost: ["#111827", 2.5],
+  occupied: ["#f59e0b", 2.5],
+  abandoned: ["#9ca3af", 2.5],
+};
+const COMPONENT_STATES = Object.keys(STATE_RINGS);
 
 const COLORS = {
   background: "#e4e7e0",
@@ -72,6 +108,7 @@ const STYLE = {
     road: source(),
     building: source(),
     highlight: source(),
+    component: source(),
   },
   layers: [
     { id: "background", type: "background", paint: { "background-color": COLORS.background } },
@@ -169,8 +206,88 @@ const STYLE = {
       source: "highlight",
       paint: { "line-color": COLORS.highlight, "line-width": 3 },
     },
+    {
+      id: "component-group",
+      type: "circle",
+      source: "component",
+      filter: ["has", "count"],
+      paint: {
+        "circle-radius": groupRadius("grid", 1),
+        "circle-color": [
+          "interpolate",
+          ["linear"],
+          ["/", ["get", "not_intact"], ["max", ["get", "count"], 1]],
+          0,
+          "#0284c7",
+          0.1,
+          "#f59e0b",
+          0.25,
+          "#dc2626",
+        ],
+        "circle-opacity": 0.55,
+        "circle-stroke-color": "#ffffff",
+        "circle-stroke-width": 1.2,
+      },
+    },
+    {
+      id: "component-point",
+      type: "circle",
+      source: "component",
+      filter: ["has", "id"],
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 14, 2.5, 17, 4, 20, 8],
+        "circle-color": [
+          "match",
+          ["get", "major"],
+          ...Object.entries(MAJOR_COLORS).flat(),
+          OTHER_MAJOR_COLOR,
+        ],
+        "circle-stroke-color": [
+          "match",
+          ["get", "state"],
+          ...COMPONENT_STATES.flatMap((s) => [s, STATE_RINGS[s][0]]),
+          "#ffffff",
+        ],
+        "circle-stroke-width": [
+          "match",
+          ["get", "state"],
+          ...COMPONENT_STATES.flatMap((s) => [s, STATE_RINGS[s][1]]),
+          1,
+        ],
+      },
+    },
+    {
+      id: "component-selected",
+      type: "circle",
+      source: "component",
+      filter: ["==", ["get", "id"], ""],
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 14, 7, 20, 14],
+        "circle-color": "rgba(0,0,0,0)",
+        "circle-stroke-color": COLORS.highlight,
+        "circle-stroke-width": 3,
+      },
+    },
   ],
 };
+
+/** Circle radius of a count circle: area ∝ count, the biggest of the answer (`max`) at the
+ * level's largest size (growing with the zoom where the level spans several zooms). */
+function groupRadius(level, max) {
+  const scale = (small, big) => [
+    "interpolate",
+    ["linear"],
+    ["sqrt", ["get", "count"]],
+    0,
+    small,
+    Math.sqrt(Math.max(max, 1)),
+    big,
+  ];
+  if (level === "street") return scale(8, 36);
+  if (level === "community")
+    return ["interpolate", ["linear"], ["zoom"], 12, scale(5, 20), 14, scale(8, 32)];
+  return ["interpolate", ["linear"], ["zoom"], 14, scale(2.5, 7), 17, scale(6, 24)];
+}
 
 // Map layers behind each checkbox of the layer panel (data-layer="…").
 const LAYER_GROUPS = {
@@ -181,6 +298,7 @@ const LAYER_GROUPS = {
   road: ["road-casing", "road-line", "road-other"],
   building: ["building-fill"],
   label: [],
+  component: ["component-group", "component-point", "component-selected"],
 };
 
 // Layers fetched by bounding box as the map moves.
@@ -195,6 +313,24 @@ const BBOX_LAYERS = {
 
 const timeZone = document.body.dataset.timezone || "Asia/Shanghai";
 const visible = Object.fromEntries(Object.keys(LAYER_GROUPS).map((name) => [name, true]));
+/** Components are for logged-in staff (the API says 401/403 to anyone else). */
+const staffRole = (document.querySelector(".user-role")?.dataset.i18n || "").replace("role.", "");
+const componentsAllowed = Boolean(staffRole) && staffRole !== "resident";
+visible.component = componentsAllowed;
+/** The components answer on the map: what was asked for and what came back. */
+const componentState = {
+  bbox: null,
+  zoom: null,
+  band: null,
+  level: null,
+  total: 0,
+  truncated: false,
+  classes: {},
+  controller: null,
+  selected: null,
+};
+const countMarkers = new Map(); // "level:code" → maplibregl.Marker
+let departments = null; // code → name, loaded on the first component shown
 /** The last FeatureCollection loaded into each source (for highlights, labels and tests). */
 const data = Object.fromEntries(Object.keys(STYLE.sources).map((name) => [name, EMPTY]));
 /** Per bbox layer: the box its data covers and the request in flight. */
@@ -210,7 +346,15 @@ const labelMarkers = new Map(); // key → maplibregl.Marker
 const labelPoints = new Map(); // key → [lon, lat]
 
 /** Test hook: tests read counts and timings from here (see tests/e2e/test_map.py). */
-const stats = { gridLoads: 0, gridFeatures: 0, lastGridMs: null, inflight: 0, errors: [] };
+const stats = {
+  gridLoads: 0,
+  gridFeatures: 0,
+  lastGridMs: null,
+  componentLoads: 0,
+  lastComponentMs: null,
+  inflight: 0,
+  errors: [],
+};
 let map = null;
 let mapLoaded = null; // resolves on the map's "load" event
 
@@ -261,12 +405,16 @@ async function boot() {
   window.gridgov.map = map;
 
   map.on("moveend", onMoveEnd);
-  map.on("click", (e) => identify(e.lngLat.lng, e.lngLat.lat));
+  map.on("click", onMapClick);
+  for (const id of ["component-group", "component-point"]) {
+    map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
+    map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
+  }
   map.on("error", (e) => showError(new ApiError(0, "internal", e.error?.message || "map error")));
   mapLoaded = new Promise((resolve) => map.once("load", resolve));
   // Fetch the first layers while the map initialises: both take a while on a slow device.
   // setData() waits for the map's "load" before handing data to a source.
-  await Promise.all([loadRegions(), refreshBBoxLayers(), mapLoaded]);
+  await Promise.all([loadRegions(), refreshBBoxLayers(), refreshComponents(), mapLoaded]);
   if (extent.empty) setStatus(t("status.no_data"));
   updateLabels();
   window.gridgov.ready = true;
@@ -280,6 +428,7 @@ function onMoveEnd() {
     moveTimer = null;
     statusOverride = null;
     refreshBBoxLayers();
+    refreshComponents();
     updateLabels();
   }, 120);
 }
@@ -362,6 +511,253 @@ async function refreshBBoxLayers() {
   await Promise.all(jobs);
   updateStatus();
   updateLabels();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components (城市部件): counts at low zoom, the components themselves at high zoom
+
+/** The level the server draws at a zoom (mirrors gridgov/components/mapping.py). */
+function componentBand(zoom) {
+  if (zoom >= COMPONENT_POINT_ZOOM) return "points";
+  if (zoom >= COMPONENT_GRID_ZOOM) return "grid";
+  if (zoom >= COMPONENT_COMMUNITY_ZOOM) return "community";
+  return "street";
+}
+
+/** True when what is on the map no longer answers for the view: it left the loaded box, or
+ * the zoom moved to another level (complete points stay right at any zoom), or points were cut
+ * and the view got smaller. */
+function componentsStale(view, zoom) {
+  const c = componentState;
+  if (!c.bbox || !contains(c.bbox, view)) return true;
+  const band = componentBand(zoom);
+  if (c.level === "points" && !c.truncated) return false;
+  if (band !== c.band) return true;
+  return c.truncated && zoom > c.zoom + 0.5;
+}
+
+/** Fetch the components layer for the view unless what is loaded still answers for it. A new
+ * request aborts the one in flight (moveend is already debounced by onMoveEnd). */
+async function refreshComponents() {
+  if (!map || !componentsAllowed || !visible.component) return;
+  const zoom = map.getZoom();
+  const view = viewBBox(0);
+  if (!componentsStale(view, zoom)) {
+    updateCountLabels();
+    return;
+  }
+  const c = componentState;
+  c.controller?.abort();
+  const controller = new AbortController();
+  c.controller = controller;
+  const band = componentBand(zoom);
+  const want = viewBBox(band === "points" ? COMPONENT_PADDING.points : COMPONENT_PADDING.other);
+  const started = performance.now();
+  try {
+    const bbox = want.map((n) => n.toFixed(5)).join(",");
+    // The level changes at whole zooms: a whole zoom keeps the URL (and its ETag) reusable.
+    const url = `/api/map/components.geojson?bbox=${bbox}&zoom=${Math.floor(zoom)}&limit=${COMPONENT_LIMIT}`;
+    const answer = await load(url, { signal: controller.signal, auth: "none" });
+    const fetchedMs = Math.round(performance.now() - started);
+    await mapLoaded;
+    if (componentState.controller !== controller) return;
+    Object.assign(c, {
+      bbox: want,
+      zoom,
+      band,
+      level: answer.level,
+      total: answer.total,
+      truncated: answer.truncated,
+      classes: answer.classes || {},
+    });
+    if (answer.level !== "points") {
+      map.setPaintProperty(
+        "component-group",
+        "circle-radius",
+        groupRadius(answer.level, answer.max),
+      );
+    }
+    data.component = answer;
+    map.getSource("component").setData(answer);
+    stats.componentLoads += 1;
+    stats.lastComponentMs = fetchedMs;
+    renderLegend();
+    updateCountLabels();
+    updateStatus();
+  } catch (err) {
+    if (isAbort(err)) return;
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      // The session ended or the role may not see components: drop the layer quietly.
+      setLayerVisible("component", false);
+      const box = document.querySelector('#layers-list input[data-layer="component"]');
+      if (box) box.checked = false;
+      return;
+    }
+    showError(err);
+  } finally {
+    if (componentState.controller === controller) componentState.controller = null;
+  }
+}
+
+/** Count labels on the circles (HTML markers: no glyph server), for the circles in view once
+ * they are big enough to hold one. */
+function updateCountLabels() {
+  if (!map) return;
+  const wanted = new Map();
+  const level = componentState.level;
+  const show =
+    visible.component &&
+    level &&
+    level !== "points" &&
+    map.getZoom() >= COUNT_LABEL_MIN_ZOOM[level] &&
+    data.component.level === level;
+  if (show) {
+    const view = viewBBox(0);
+    const number = new Intl.NumberFormat(language());
+    for (const f of data.component.features) {
+      const [lon, lat] = f.geometry.coordinates;
+      if (lon < view[0] || lon > view[2] || lat < view[1] || lat > view[3]) continue;
+      wanted.set(`${level}:${f.properties.code}`, {
+        p: [lon, lat],
+        text: number.format(f.properties.count),
+      });
+      if (wanted.size >= MAX_COUNT_LABELS) break;
+    }
+  }
+  for (const [key, marker] of countMarkers) {
+    if (!wanted.has(key) || marker.getElement().textContent !== wanted.get(key).text) {
+      marker.remove();
+      countMarkers.delete(key);
+    }
+  }
+  for (const [key, { p, text }] of wanted) {
+    if (countMarkers.has(key)) continue;
+    const el = h("div", { class: `count-label count-label--${level}` }, text);
+    countMarkers.set(key, new maplibregl.Marker({ element: el }).setLngLat(p).addTo(map));
+  }
+}
+
+/** The legend under the layer list: what size, colour and ring mean at the loaded level. */
+function renderLegend() {
+  const box = document.getElementById("component-legend");
+  if (!box) return;
+  const level = componentState.level;
+  if (!visible.component || !level) {
+    box.hidden = true;
+    return;
+  }
+  const dot = (color, ring = null) =>
+    h("span", {
+      class: "legend-dot",
+      style: `background:${color}` + (ring ? `;box-shadow:0 0 0 ${ring[1]}px ${ring[0]}` : ""),
+    });
+  const items =
+    level === "points"
+      ? [
+          ...Object.entries(componentState.classes).map(([code, name]) =>
+            h("li", {}, dot(MAJOR_COLORS[code] || OTHER_MAJOR_COLOR), ` ${name}`),
+          ),
+          ...COMPONENT_STATES.map((s) =>
+            h("li", {}, dot("#e5e7eb", STATE_RINGS[s]), ` ${t(`component.state.${s}`)}`),
+          ),
+        ]
+      : [
+          h("li", { class: "legend-text" }, t("component.legend.size")),
+          h(
+            "li",
+            { class: "legend-text" },
+            h("span", { class: "legend-ramp" }),
+            ` ${t("component.legend.colour")}`,
+          ),
+        ];
+  box.replaceChildren(
+    h(
+      "p",
+      { class: "legend-title" },
+      t(level === "points" ? "component.legend.points" : "component.legend.counts"),
+    ),
+    h("ul", {}, ...items),
+  );
+  box.hidden = false;
+}
+
+/** Which component or count circle is under a click (a few pixels of slack for a finger). */
+function componentAt(point) {
+  if (!visible.component || !map.getLayer("component-point")) return null;
+  const pad = 5;
+  const box = [
+    [point.x - pad, point.y - pad],
+    [point.x + pad, point.y + pad],
+  ];
+  const layers = ["component-point", "component-group"];
+  const hits = map.queryRenderedFeatures(box, { layers });
+  return hits.find((f) => f.layer.id === "component-point") || hits[0] || null;
+}
+
+function onMapClick(e) {
+  const hit = componentAt(e.point);
+  if (!hit) {
+    selectComponent(null);
+    identify(e.lngLat.lng, e.lngLat.lat);
+    return;
+  }
+  // Rendered features carry flattened properties; the loaded answer keeps the nested counts.
+  if (hit.properties.id) {
+    showComponent(hit.properties.id, hit.properties);
+  } else {
+    const code = hit.properties.code;
+    const f = data.component.features.find((x) => x.properties.code === code);
+    if (f) showGroup(f);
+  }
+}
+
+function selectComponent(id) {
+  componentState.selected = id;
+  if (map?.getLayer("component-selected")) {
+    map.setFilter("component-selected", ["==", ["get", "id"], id || ""]);
+  }
+}
+
+let componentController = null;
+
+/** Show one component (GET /api/components/{id}) with its owner department's name. */
+async function showComponent(id, props = {}) {
+  identifyController?.abort();
+  componentController?.abort();
+  const controller = new AbortController();
+  componentController = controller;
+  pin?.remove();
+  select(null);
+  selectComponent(id);
+  showPanel({ kind: "loading" });
+  try {
+    const [detail] = await Promise.all([
+      load(`/api/components/${encodeURIComponent(id)}`, { signal: controller.signal }),
+      loadDepartments(controller.signal),
+    ]);
+    showPanel({ kind: "component", component: detail, props });
+  } catch (err) {
+    if (isAbort(err)) return;
+    hidePanel();
+    showError(err);
+  }
+}
+
+/** Department names by code, once (GET /api/departments; a missing name shows the code). */
+async function loadDepartments(signal) {
+  if (departments) return departments;
+  const list = await load("/api/departments", { signal });
+  departments = new Map(list.map((d) => [d.code, d.name]));
+  return departments;
+}
+
+function showGroup(feature) {
+  identifyController?.abort();
+  componentController?.abort();
+  pin?.remove();
+  select(null);
+  selectComponent(null);
+  showPanel({ kind: "component-group", feature, classes: { ...componentState.classes } });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,6 +976,8 @@ function panelContent(model) {
       h("dl", {}, row("point", "field.point", formatLonLat(model.point.lon, model.point.lat))),
     ];
   }
+  if (model.kind === "component") return componentContent(model);
+  if (model.kind === "component-group") return groupContent(model);
   if (model.kind === "region") {
     const r = model.region;
     const parent = r.parent_code
@@ -642,6 +1040,113 @@ function panelContent(model) {
           t("panel.zoom_to"),
         )
       : null,
+  ];
+}
+
+function stateBadge(state) {
+  return h(
+    "span",
+    { class: `component-state component-state--${state}` },
+    t(`component.state.${state}`),
+  );
+}
+
+function deptRef(code) {
+  if (!code) return t("value.none");
+  const name = departments?.get(code);
+  return name
+    ? [name, " ", h("span", { class: "code" }, code)]
+    : h("span", { class: "code" }, code);
+}
+
+function componentContent(model) {
+  const c = model.component;
+  const subclassName = model.props.subclass_name || "";
+  const major = c.subclass_code.slice(0, 2);
+  const majorName = componentState.classes[major] || "";
+  return [
+    h("p", { class: "kicker" }, t("component.kicker")),
+    h(
+      "h2",
+      { dataset: { field: "title" } },
+      c.name || subclassName,
+      " ",
+      h("span", { class: "code" }, c.id),
+    ),
+    h(
+      "dl",
+      {},
+      row("component_id", "component.field.id", h("span", { class: "code" }, c.id)),
+      row("name", "field.name", c.name || t("value.none")),
+      row("subclass", "component.field.subclass", [
+        subclassName,
+        " ",
+        h("span", { class: "code" }, c.subclass_code),
+      ]),
+      row("major", "component.field.major", [majorName, " ", h("span", { class: "code" }, major)]),
+      row("state", "component.field.state", stateBadge(c.state)),
+      row("owner", "component.field.owner", deptRef(c.owner_dept_code)),
+      c.maintainer_dept_code && c.maintainer_dept_code !== c.owner_dept_code
+        ? row("maintainer", "component.field.maintainer", deptRef(c.maintainer_dept_code))
+        : null,
+      row("grid", "component.field.grid", h("span", { class: "code" }, c.grid_code)),
+      row("point", "component.field.point", formatLonLat(c.lon, c.lat)),
+    ),
+  ];
+}
+
+function groupContent(model) {
+  const p = model.feature.properties;
+  const number = new Intl.NumberFormat(language());
+  const kicker = p.level === "grid" ? t("panel.grid") : t(`level.${p.level}`);
+  const byState = COMPONENT_STATES.filter((s) => p.states[s]).map((s) =>
+    h("li", {}, stateBadge(s), " ", number.format(p.states[s])),
+  );
+  const byClass = Object.entries(p.classes).map(([code, n]) =>
+    h(
+      "li",
+      {},
+      h("span", {
+        class: "legend-dot",
+        style: `background:${MAJOR_COLORS[code] || OTHER_MAJOR_COLOR}`,
+      }),
+      ` ${model.classes[code] || code} `,
+      h("span", { class: "code" }, code),
+      ` ${number.format(n)}`,
+    ),
+  );
+  const [lon, lat] = model.feature.geometry.coordinates;
+  return [
+    h("p", { class: "kicker" }, `${kicker} · ${t("component.group_kicker")}`),
+    h(
+      "h2",
+      { dataset: { field: "title" } },
+      p.name || "",
+      " ",
+      h("span", { class: "code" }, p.code),
+    ),
+    h(
+      "dl",
+      {},
+      row("count", "component.field.count", number.format(p.count)),
+      row("not_intact", "component.field.not_intact", number.format(p.not_intact)),
+      row("by_state", "component.field.by_state", h("ul", { class: "counts" }, ...byState)),
+      row("by_class", "component.field.by_class", h("ul", { class: "counts" }, ...byClass)),
+    ),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link",
+        onclick: () =>
+          map.easeTo({
+            center: [lon, lat],
+            zoom: Math.max(map.getZoom(), NEXT_LEVEL_ZOOM[p.level]),
+            duration: 700,
+          }),
+      },
+      t("component.zoom_in"),
+    ),
   ];
 }
 
@@ -729,6 +1234,7 @@ function wireControls() {
   document.getElementById("panel-close").addEventListener("click", () => {
     hidePanel();
     select(null);
+    selectComponent(null);
     pin?.remove();
   });
   document.getElementById("lang-select").addEventListener("change", async (e) => {
@@ -740,6 +1246,8 @@ function wireControls() {
     }
     renderPanel();
     renderResults();
+    renderLegend();
+    updateCountLabels();
     updateStatus();
   });
   // The shell's user block (name, logout) when someone is logged in (gridgov/web/pages.py).
@@ -756,9 +1264,25 @@ function wireControls() {
     const open = document.getElementById("layers").classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));
   });
+  if (componentsAllowed) addComponentToggle();
   for (const box of document.querySelectorAll("#layers-list input[data-layer]")) {
     box.addEventListener("change", () => setLayerVisible(box.dataset.layer, box.checked));
   }
+}
+
+/** The 城市部件 row of the layer list (staff only) and the legend under the list. */
+function addComponentToggle() {
+  const list = document.getElementById("layers-list");
+  const before = list.querySelector('input[data-layer="label"]')?.closest("label") || null;
+  const row = h(
+    "label",
+    {},
+    h("input", { type: "checkbox", dataset: { layer: "component" }, checked: true }),
+    " ",
+    h("span", { "data-i18n": "layer.component" }, t("layer.component")),
+  );
+  list.insertBefore(row, before);
+  list.after(h("div", { id: "component-legend", class: "component-legend", hidden: true }));
 }
 
 function setLayerVisible(name, on) {
@@ -766,7 +1290,13 @@ function setLayerVisible(name, on) {
   for (const id of LAYER_GROUPS[name]) {
     if (map?.getLayer(id)) map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
   }
-  if (on && BBOX_LAYERS[name]) refreshBBoxLayers();
+  if (name === "component") {
+    if (on) refreshComponents();
+    else componentState.controller?.abort();
+    updateCountLabels();
+    renderLegend();
+    updateStatus();
+  } else if (on && BBOX_LAYERS[name]) refreshBBoxLayers();
   else updateLabels();
 }
 
@@ -789,9 +1319,28 @@ function updateStatus() {
     const n = data.grid.features.filter((f) => intersectsView(f, view)).length;
     text = [t("status.grid_count", { n }), text].filter(Boolean).join(" · ");
   }
+  if (visible.component && componentState.level) {
+    const c = componentState;
+    const part = c.truncated
+      ? t("component.status.truncated", { shown: data.component.features.length, n: c.total })
+      : t("component.status.count", { n: componentsInView() });
+    text = [text, part].filter(Boolean).join(" · ");
+  }
   if (statusOverride) text = [statusOverride, text].filter(Boolean).join(" · ");
   el.textContent = text;
   el.hidden = !text;
+}
+
+/** Components in the view: the points in it, or the counts of the circles in it. */
+function componentsInView() {
+  const view = viewBBox(0);
+  let n = 0;
+  for (const f of data.component.features) {
+    const [lon, lat] = f.geometry.coordinates;
+    if (lon < view[0] || lon > view[2] || lat < view[1] || lat > view[3]) continue;
+    n += f.properties.count ?? 1;
+  }
+  return n;
 }
 
 /** Cheap view test on a feature's first coordinate (for the status count only). */
@@ -841,6 +1390,19 @@ window.gridgov = {
   data,
   /** Grid features MapLibre has tiled for the current view (proves the layer is drawn). */
   renderedGridCount: () => (map ? map.querySourceFeatures("grid").length : 0),
+  /** The components answer on the map: level, counts, and features drawn in the view. */
+  components: () => ({
+    level: componentState.level,
+    total: componentState.total,
+    truncated: componentState.truncated,
+    features: data.component.features.length,
+    rendered: map
+      ? map.queryRenderedFeatures({ layers: ["component-group", "component-point"] }).length
+      : 0,
+    countLabels: countMarkers.size,
+    selected: componentState.selected,
+  }),
+  showComponent,
   /** The code of the grid or region drawn as the selection, or null. */
   highlightedCode: () => {
     if (!selected) return null;

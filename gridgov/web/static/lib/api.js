@@ -14,14 +14,16 @@
 //   await postJSON("/api/cases", body, {idempotencyKey: key});
 //   const photo = await upload("/api/media", file);   // multipart, field "file"
 
-/** An error from the API (or the network: status 0, code "network"). */
+/** An error from the API (or the network: status 0, code "network"). `retryAfter`: the
+ * seconds the server asked to wait (its Retry-After header on a 429 or 503), else null. */
 export class ApiError extends Error {
-  constructor(status, code, message, body = null) {
+  constructor(status, code, message, body = null, retryAfter = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.body = body;
+    this.retryAfter = retryAfter;
     /** True when the page is already on its way to the login page: nothing to show. */
     this.redirecting = false;
   }
@@ -127,6 +129,15 @@ export async function request(method, path, options = {}) {
   }
 }
 
+/** Retry-After as whole seconds (it is either seconds or an HTTP date); null when absent. */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value == null || String(value).trim() === "") return null;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 async function errorOf(response, auth) {
   let body = null;
   try {
@@ -136,7 +147,8 @@ async function errorOf(response, auth) {
   }
   const code = (body && body.code) || "http_error";
   const message = (body && body.message) || `${response.status} ${response.statusText}`;
-  const err = new ApiError(response.status, code, message, body);
+  const retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+  const err = new ApiError(response.status, code, message, body, retryAfter);
   stats.errors.push({ status: response.status, code, message });
   if (response.status === 401 && auth !== "none") {
     err.redirecting = true;

@@ -14,6 +14,12 @@
 // `expected_version`, and on a 409 version_conflict says "案件已被他人处理" with the current state
 // and reloads. Forms keep drafts (lib/form.js): after a trip through the login page the open
 // action form comes back with what was typed.
+//
+// Options: `showMap` (default true); `actions: false` leaves the action section out (a page that
+// offers the actions its own way, e.g. the department's work area); `forms: {action: build}`
+// replaces one action's form — `build({detail, action, cancel, done})` returns
+// `{element, controller}` (controller from bindForm: destroy(), clearDraft()); the page sends the
+// action itself and calls `done(result)` with the answer. Without `onClose` there is no × button.
 
 import { getJSON, postJSON, query } from "./api.js";
 import { worstLight, deadlineBadge, lightBadge, stateBadge, urgencyBadge } from "./badges.js";
@@ -166,7 +172,10 @@ async function departmentName(code) {
 
 // ---------------------------------------------------------------------------------------------
 
-export function caseView(container, { onChange = null, onClose = null, showMap = true } = {}) {
+export function caseView(
+  container,
+  { onChange = null, onClose = null, showMap = true, actions = true, forms = {} } = {},
+) {
   const root = h("article", { class: "case-view", "aria-live": "polite" });
   const formBox = h("div", { class: "case-action-form" });
   const mapBox = h("div", { class: "case-map-box" });
@@ -179,9 +188,8 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
   let generation = 0;
   const offLanguage = onLanguage(() => render());
 
-  /** Draw case `no`. `retry`: times to try again on a 404 — a case created a moment ago may
-   * not be readable yet (the API commits after answering; see gridgov/web/README.md). */
-  async function load(no, { retry = 0 } = {}) {
+  /** Draw case `no`; resolves to its detail (null when it could not be read). */
+  async function load(no) {
     if (no !== caseNo) {
       closeForm({ keepDraft: true });
       small?.destroy();
@@ -198,10 +206,6 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
       fresh = await getJSON(`/api/cases/${encodeURIComponent(no)}`);
     } catch (err) {
       if (mine !== generation) return null;
-      if (retry > 0 && err.status === 404) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        return mine === generation ? load(no, { retry: retry - 1 }) : null;
-      }
       fillIn(root, h("p", { class: "page-error" }, t("case.load_failed", { no })), closeButton());
       showError(err);
       return null;
@@ -273,7 +277,7 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
           urgencyBadge(d.urgency),
         ),
       ),
-      actionsSection(),
+      actions ? actionsSection() : null,
       facts(),
       h("p", { class: "case-description", dataset: { field: "description" } }, d.description),
       deadlinesSection(),
@@ -584,7 +588,7 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
   }
 
   function restoreDraftForm() {
-    if (openAction) return;
+    if (openAction || !actions) return;
     const allowed = detail.allowed_actions || [];
     for (const name of draftNames(`case:${caseNo}:`)) {
       const action = name.split(":").pop();
@@ -597,6 +601,18 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
 
   function openForm(action) {
     closeForm({ keepDraft: false });
+    if (forms[action]) {
+      const built = forms[action]({
+        detail,
+        action,
+        cancel: () => toggleForm(action),
+        done: (result) => done(action, result),
+      });
+      formBox.replaceChildren(built.element);
+      openAction = { action, element: built.element, controller: built.controller };
+      markOpen(action);
+      return;
+    }
     const fields = ACTION_FIELDS[action] || [];
     const form = h("form", {
       class: "action-form",
@@ -618,12 +634,16 @@ export function caseView(container, { onChange = null, onClose = null, showMap =
       onSuccess: (result) => done(action, result),
     });
     openAction = { action, element: form, controller };
+    markOpen(action);
+  }
+
+  function markOpen(action) {
     for (const b of root.querySelectorAll(".action-buttons button")) {
       const on = b.dataset.action === action;
       b.classList.toggle("active", on);
       b.setAttribute("aria-expanded", String(on));
     }
-    form.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+    openAction.element.querySelector("input:not([type=hidden]), select, textarea")?.focus();
   }
 
   function control(f) {

@@ -22,6 +22,44 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** A label as a span that follows language switches: data-i18n, plus data-i18n-vars when it
+ * has values (lib/i18n.js applyLabels fills them in again). */
+export function tx(key, vars) {
+  if (!vars) return h("span", { "data-i18n": key }, t(key));
+  return h("span", { "data-i18n": key, "data-i18n-vars": JSON.stringify(vars) }, t(key, vars));
+}
+
+/** A whole number in the current language ("12,345"); null counts as 0. */
+export function formatNumber(n) {
+  return new Intl.NumberFormat(language()).format(n || 0);
+}
+
+/** A work page's case panel (aside#case-panel.side-panel, hidden until a case is opened). */
+export function casePanel(...children) {
+  return h(
+    "aside",
+    {
+      class: "side-panel",
+      id: "case-panel",
+      hidden: true,
+      "data-i18n-aria-label": "page.case",
+      "aria-label": t("page.case"),
+    },
+    ...children,
+  );
+}
+
+/** Open a work page's case panel on case `no` (or close it: no = ""): shows the panel, sets
+ * body.panel-open (shell.css .panel-layout) and marks the items of `list` whose data-case-no is
+ * `no` as .selected. */
+export function showCasePanel(panel, list, no) {
+  panel.hidden = !no;
+  document.body.classList.toggle("panel-open", Boolean(no));
+  for (const el of list.querySelectorAll("[data-case-no]")) {
+    el.classList.toggle("selected", Boolean(no) && el.dataset.caseNo === no);
+  }
+}
+
 /** Replace `el`'s children, skipping null/false (replaceChildren would print "null"). */
 export function fillIn(el, ...children) {
   el.replaceChildren(...children.flat().filter((c) => c != null && c !== false));

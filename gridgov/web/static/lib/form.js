@@ -20,7 +20,7 @@
 import { beforeLogin, newIdempotencyKey } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { errorHeadline } from "./notice.js";
+import { errorHeadline, retryHint } from "./notice.js";
 
 const PREFIX = "gridgov.draft:";
 let counter = 0;
@@ -214,6 +214,7 @@ export function bindForm(form, options) {
     box.replaceChildren(
       h("strong", { class: "form-error-headline" }, errorHeadline(err)),
       h("span", { class: "server-message" }, err && err.message ? err.message : String(err)),
+      retryHint(err) ? h("span", { class: "retry-after" }, retryHint(err)) : null,
     );
     box.dataset.code = err && err.code ? err.code : "internal";
     box.hidden = false;

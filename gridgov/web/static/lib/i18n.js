@@ -1,8 +1,8 @@
 // i18n.js — UI labels from /i18n/{lang}.json (zh-CN default, English switch).
 //
 // The server merges gridgov/web/i18n/<lang>/<namespace>.json into one object per language.
-// Markup carries keys, never text: data-i18n (text content), data-i18n-placeholder,
-// data-i18n-aria-label and data-i18n-title. Code calls t("key", {name: value}) and, for enum
+// Markup carries keys, never text: data-i18n (text content; with data-i18n-vars, a JSON object
+// of {name} values), data-i18n-placeholder, data-i18n-aria-label and data-i18n-title. Code calls t("key", {name: value}) and, for enum
 // values (state, action, channel, urgency, light, step, role …), label("state", case.state).
 // The chosen language is remembered in localStorage and in the gridgov_lang cookie (so the
 // server renders the next page's shell in it).
@@ -74,7 +74,10 @@ export async function loadLanguage(lang) {
 
 /** Fill every data-i18n* attribute under `root` with the current language's labels. */
 export function applyLabels(root) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    const vars = el.dataset.i18nVars ? JSON.parse(el.dataset.i18nVars) : {};
+    el.textContent = t(el.dataset.i18n, vars);
+  }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }

@@ -5,13 +5,15 @@
 // GeoJSON sources filled from /api/grids.geojson, /api/roads.geojson and /api/buildings.geojson
 // by bounding box; no glyphs, sprites or tiles.
 //
-// MapLibre is loaded on first use (ensureMapLibre) unless the page table preloads it
-// (Page.maplibre in gridgov/web/pages.py), so pages without a map never pay for it.
+// MapLibre is loaded on first use (ensureMapLibre); the page table (Page.maplibre in
+// gridgov/web/pages.py) only preloads the file for pages that show a map, so the download starts
+// early but the first paint never waits for it, and pages without a map never pay for it.
 //
 //   const m = await pointMap(container, {point: [lon, lat], onPick: ([lon, lat]) => …});
 //   m.setPoint([lon, lat]); m.destroy();
 
 import { getJSON, isAbort, stats } from "./api.js";
+import { loadScript, loadStyle } from "./lazy.js";
 import { showError } from "./notice.js";
 
 const EMPTY = { type: "FeatureCollection", features: [] };
@@ -20,7 +22,6 @@ const LAYERS = {
   road: { url: "/api/roads.geojson", minZoom: 12 },
   building: { url: "/api/buildings.geojson", minZoom: 15 },
 };
-let loading = null;
 
 function config() {
   return (window.gridgov && window.gridgov.config) || {};
@@ -29,26 +30,9 @@ function config() {
 /** window.maplibregl, loading the vendor script and stylesheet the first time. */
 export function ensureMapLibre() {
   if (window.maplibregl) return Promise.resolve(window.maplibregl);
-  if (loading) return loading;
   const vendor = config().vendor || {};
-  loading = new Promise((resolve, reject) => {
-    if (!document.querySelector('link[data-vendor="maplibre"]')) {
-      const css = document.createElement("link");
-      css.rel = "stylesheet";
-      css.href = vendor.maplibre_css || "/static/vendor/maplibre-gl.css";
-      css.dataset.vendor = "maplibre";
-      document.head.append(css);
-    }
-    const script = document.createElement("script");
-    script.src = vendor.maplibre_js || "/static/vendor/maplibre-gl.js";
-    script.onload = () => resolve(window.maplibregl);
-    script.onerror = () => {
-      loading = null;
-      reject(new Error("maplibre-gl.js did not load (front-end not built?)"));
-    };
-    document.head.append(script);
-  });
-  return loading;
+  loadStyle(vendor.maplibre_css || "/static/vendor/maplibre-gl.css", "maplibre");
+  return loadScript(vendor.maplibre_js || "/static/vendor/maplibre-gl.js", "maplibregl");
 }
 
 const STYLE = {

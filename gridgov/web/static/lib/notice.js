@@ -59,7 +59,14 @@ export function errorHeadline(err) {
   return has(`error.${code}`) ? t(`error.${code}`) : t("error.title");
 }
 
-/** Show an error as a toast (headline by code + the server's message); returns the toast. */
+/** "请于 N 秒后重试" when the server said how long to wait (Retry-After), else null. */
+export function retryHint(err) {
+  const seconds = err instanceof ApiError ? err.retryAfter : null;
+  return seconds != null && seconds > 0 ? t("error.retry_after", { n: seconds }) : null;
+}
+
+/** Show an error as a toast (headline by code + the server's message, and the wait the server
+ * asked for); returns the toast. */
 export function showError(err) {
   if (isAbort(err) || (err && err.redirecting)) return null;
   const code = err instanceof ApiError ? err.code : "internal";
@@ -68,5 +75,10 @@ export function showError(err) {
     stats.errors.push({ status: null, code, message });
     console.warn("gridgov:", err);
   }
-  return toast(message, { kind: "error", headline: errorHeadline(err), code });
+  const hint = retryHint(err);
+  return toast(hint ? `${message} ${hint}` : message, {
+    kind: "error",
+    headline: errorHeadline(err),
+    code,
+  });
 }

@@ -36,6 +36,26 @@ window.gridgov = {
   settled: () => Boolean(window.gridgov.ready && stats.inflight === 0),
 };
 
+/** The top bar's links on a row of their own when they do not fit beside the brand and the
+ * user (body.nav-wrapped), the current page scrolled into view, and --bar-h set to the bar's
+ * real height (page layouts size themselves below it). */
+export function fitTopBar() {
+  const bar = document.querySelector(".topbar");
+  const nav = document.getElementById("nav");
+  if (!bar || !nav) return;
+  document.body.classList.remove("nav-wrapped");
+  if (nav.scrollWidth > nav.clientWidth + 1) document.body.classList.add("nav-wrapped");
+  const current = nav.querySelector('[aria-current="page"]');
+  if (current && nav.scrollWidth > nav.clientWidth + 1) {
+    const left = current.offsetLeft;
+    const right = left + current.offsetWidth;
+    if (left < nav.scrollLeft || right > nav.scrollLeft + nav.clientWidth) {
+      nav.scrollLeft = Math.max(0, right - nav.clientWidth + 8);
+    }
+  }
+  document.documentElement.style.setProperty("--bar-h", `${bar.offsetHeight}px`);
+}
+
 function wireTopBar() {
   const select = document.getElementById("lang-select");
   if (select) {
@@ -66,7 +86,15 @@ function wireTopBar() {
 
 async function boot() {
   setTimeZone(config.timezone);
+  fitTopBar();
   await loadLanguage(config.lang);
+  fitTopBar();
+  onLanguage(fitTopBar);
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    window.cancelAnimationFrame(resizing);
+    resizing = window.requestAnimationFrame(fitTopBar);
+  });
   wireTopBar();
   for (const name of config.missing_vendor || []) {
     toast(t("shell.vendor_missing", { file: name }), { kind: "error", timeout: 0 });

@@ -6,6 +6,7 @@
 //
 //   formatDateTime("2026-12-03T06:05:00Z")  → "2026/12/03 14:05"
 //   formatRelative(iso)                     → "3小时后" / "in 3 hours"
+//   formatDuration(seconds)                 → "2天3小时" / "2 d 3 h", "3小时5分", "12分钟"
 //   toUTC("2026-12-03T14:05")               → "2026-12-03T06:05:00.000Z"
 
 import { language, t } from "./i18n.js";
@@ -71,6 +72,18 @@ export function formatRelative(iso, now = Date.now()) {
     if (Math.abs(seconds) >= size) return rtf.format(Math.trunc(seconds / size), unit);
   }
   return rtf.format(Math.trunc(seconds / 60), "minute");
+}
+
+/** A span of seconds as "2天3小时" / "3小时5分" / "12分钟" ("2 d 3 h" …) in the current
+ * language: the two largest units, never negative. */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
+  const d = Math.floor(s / 86400);
+  const hr = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return t("duration.dh", { d, h: hr });
+  if (hr) return t("duration.hm", { h: hr, m });
+  return t("duration.m", { m });
 }
 
 /** The zone's UTC offset in ms at the instant `ms` (positive east of Greenwich). */

@@ -17,7 +17,7 @@
 // (lib/form.js).
 
 import { deleteJSON, getJSON, patchJSON, postJSON, putJSON, query, upload } from "../lib/api.js";
-import { formatArea, h } from "../lib/dom.js";
+import { formatArea, formatNumber, h, tx } from "../lib/dom.js";
 import {
   bindForm,
   buttons,
@@ -29,6 +29,7 @@ import {
   writeJSON,
 } from "../lib/form.js";
 import { label, language, t } from "../lib/i18n.js";
+import { background } from "../lib/lazy.js";
 import { ensureMapLibre } from "../lib/maps.js";
 import { showError, toast } from "../lib/notice.js";
 import { formatDate, formatDateTime } from "../lib/time.js";
@@ -59,19 +60,6 @@ const USERS_PAGE = 100;
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/** A label as a span: data-i18n relabels it on a language switch; one with values keeps them in
- * data-i18n-key / data-i18n-vars and is relabelled by relabelWithValues(). */
-function tx(key, vars) {
-  if (!vars) return h("span", { "data-i18n": key }, t(key));
-  return h("span", { dataset: { i18nKey: key, i18nVars: JSON.stringify(vars) } }, t(key, vars));
-}
-
-function relabelWithValues(root) {
-  for (const el of root.querySelectorAll("[data-i18n-key]")) {
-    el.textContent = t(el.dataset.i18nKey, JSON.parse(el.dataset.i18nVars || "{}"));
-  }
-}
-
 function th(key) {
   return h("th", { scope: "col", "data-i18n": key }, t(key));
 }
@@ -94,10 +82,6 @@ function enumSelect(
   if (empty) el.append(option("", empty));
   for (const v of values) el.append(option(v, `${prefix}.${v}`));
   return el;
-}
-
-function number(n) {
-  return new Intl.NumberFormat(language()).format(n || 0);
 }
 
 function emptyRow(cols, key = "admin.empty") {
@@ -145,18 +129,10 @@ function problemList(err) {
   );
 }
 
-/** The API commits a write just after answering (gridgov/web/README.md, read-your-writes): a
- * list is updated from the answer at once and reloaded from the server a moment later. */
-const RELOAD_AFTER_WRITE_MS = 600;
-
-function later(fn, ms = RELOAD_AFTER_WRITE_MS) {
-  setTimeout(() => {
-    Promise.resolve().then(fn).catch(showError);
-  }, ms);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** After a write: the list is updated from the answer at once and reloaded from the server
+ * (the API commits before it answers, so the reload sees the write). */
+function reloadAfterWrite(fn) {
+  Promise.resolve().then(fn).catch(showError);
 }
 
 function resultBox() {
@@ -272,7 +248,6 @@ export async function mount(ctx) {
   }
 
   ctx.onLanguage(() => {
-    relabelWithValues(ctx.main);
     for (const tab of Object.values(mounted)) tab.relabel?.();
   });
   window.gridgov.admin = { show, tabs: mounted };
@@ -570,13 +545,16 @@ function gridsTab(panel) {
   }
 
   // --- map ---
+  let pendingFit = null; // a region chosen before the map was there
   function fit(bbox) {
-    if (state.map && bbox) state.map.fitBounds(bbox, { padding: 30, duration: 0, maxZoom: 17 });
+    if (!bbox) return;
+    if (state.map) state.map.fitBounds(bbox, { padding: 30, duration: 0, maxZoom: 17 });
+    else pendingFit = bbox;
   }
 
   async function buildMap() {
-    const maplibregl = await ensureMapLibre();
-    const [extent, communities] = await Promise.all([
+    const [maplibregl, extent, communities] = await Promise.all([
+      ensureMapLibre(),
       getJSON("/api/map/extent"),
       getJSON(`/api/regions.geojson${query({ level: "community" })}`),
     ]);
@@ -600,6 +578,7 @@ function gridsTab(panel) {
     state.map = map;
     window.gridgov.map = map;
     map.getSource("community").setData(communities);
+    if (pendingFit) fit(pendingFit);
     map.on("moveend", () => loadGrids().catch(showError));
     map.on("click", onMapClick);
     map.on("dblclick", onMapDblClick);
@@ -660,16 +639,13 @@ function gridsTab(panel) {
   }
 
   // --- selection ---
-  /** Select a grid; `revision`: wait (a little) until the server shows at least that version. */
-  async function selectGrid(code, { fly = false, revision = 0 } = {}) {
+  /** Select a grid (its detail from the server; `fly`: fit the map to it). */
+  async function selectGrid(code, { fly = false } = {}) {
+    if (!state.map) await mapReady;
     if (state.edit || !state.map) return;
     let detail;
     try {
-      for (let attempt = 0; ; attempt += 1) {
-        detail = await getJSON(`/api/grids/${encodeURIComponent(code)}`);
-        if (detail.revision_id >= revision || attempt >= 10) break;
-        await sleep(200);
-      }
+      detail = await getJSON(`/api/grids/${encodeURIComponent(code)}`);
     } catch (err) {
       showError(err);
       return;
@@ -1196,7 +1172,7 @@ function gridsTab(panel) {
         });
         const code = edit.code;
         stopEdit({ keepDraft: false });
-        await selectGrid(code, { revision: result.revision_id });
+        await selectGrid(code);
         await loadGrids(true).catch(showError);
       },
     });
@@ -1245,9 +1221,13 @@ function gridsTab(panel) {
     return out;
   }
 
-  const ready = (async () => {
-    await Promise.all([loadTree(), buildMap()]);
-  })();
+  // Usable with the region tree; the map (MapLibre, communities, grids in view) follows after
+  // the first paint (lib/lazy.js), still counted by window.gridgov.settled().
+  const ready = loadTree();
+  const mapReady = background(async () => {
+    await ready.catch(() => {}); // the tree first; its error is shown by the tab
+    return buildMap();
+  });
   return {
     ready,
     state,
@@ -1689,10 +1669,10 @@ function calendarTab(panel) {
       if (year !== state.year && [...yearSelect.options].some((o) => Number(o.value) === year)) {
         state.year = year;
         yearSelect.value = String(year);
-        later(() => Promise.all([loadStatus(), loadRules()]));
+        reloadAfterWrite(() => Promise.all([loadStatus(), loadRules()]));
         return;
       }
-      // The new rule decides its date: shown at once, the year reloaded a moment later.
+      // The new rule decides its date: shown at once, the year reloaded from the server.
       state.rules = [
         ...state.rules
           .filter((r) => !(r.date === row.date && r.source === "override"))
@@ -1700,7 +1680,7 @@ function calendarTab(panel) {
         row,
       ].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
       drawRules();
-      later(() => Promise.all([loadStatus(), loadRules()]));
+      reloadAfterWrite(() => Promise.all([loadStatus(), loadRules()]));
     },
   });
 
@@ -1727,7 +1707,7 @@ function calendarTab(panel) {
             yearSelect.append(h("option", { value: String(summary.year) }, String(summary.year)));
           }
           yearSelect.value = String(summary.year);
-          later(() => Promise.all([loadStatus(), loadRules()]));
+          reloadAfterWrite(() => Promise.all([loadStatus(), loadRules()]));
         } catch (err) {
           showRefusalIn(noticeResult, err);
         }
@@ -1847,7 +1827,7 @@ function calendarTab(panel) {
       toast(t("admin.calendar.removed", { date: day }), { kind: "success" });
       state.rules = state.rules.filter((r) => !(r.date === day && r.source === "override"));
       drawRules();
-      later(() => Promise.all([loadStatus(), loadRules()]));
+      reloadAfterWrite(() => Promise.all([loadStatus(), loadRules()]));
     } catch (err) {
       showError(err);
     }
@@ -2239,7 +2219,7 @@ function departmentsTab(panel) {
         if (i >= 0) state.departments[i] = saved;
         else state.departments.push(saved);
         drawDepartments();
-        later(loadDepartments);
+        reloadAfterWrite(loadDepartments);
       },
     });
   }
@@ -2258,7 +2238,7 @@ function departmentsTab(panel) {
       closeDeptForm();
       state.departments = state.departments.filter((x) => x.code !== d.code);
       drawDepartments();
-      later(loadDepartments);
+      reloadAfterWrite(loadDepartments);
     } catch (err) {
       showError(err);
     }
@@ -2380,7 +2360,7 @@ function departmentsTab(panel) {
         if (i >= 0) state.rules[i] = saved;
         else state.rules.push(saved);
         drawRules();
-        later(loadRules);
+        reloadAfterWrite(loadRules);
       },
     });
   }
@@ -2399,7 +2379,7 @@ function departmentsTab(panel) {
       closeRuleForm();
       state.rules = state.rules.filter((x) => x.id !== r.id);
       drawRules();
-      later(loadRules);
+      reloadAfterWrite(loadRules);
     } catch (err) {
       showError(err);
     }
@@ -2775,7 +2755,7 @@ function usersTab(panel) {
         createBox.replaceChildren();
         state.users = [user, ...state.users.filter((x) => x.username !== user.username)];
         openEdit(user);
-        later(load);
+        reloadAfterWrite(load);
       },
     });
     jur.draw();

@@ -20,12 +20,13 @@
 import { getJSON, isAbort, postJSON, query } from "../lib/api.js";
 import { lightBadge, stateBadge, urgencyBadge } from "../lib/badges.js";
 import { caseView } from "../lib/case_view.js";
-import { h } from "../lib/dom.js";
+import { casePanel, h, showCasePanel } from "../lib/dom.js";
 import { bindForm, buttons, field, input, select, textarea } from "../lib/form.js";
 import { label, t } from "../lib/i18n.js";
+import { background } from "../lib/lazy.js";
 import { ensureMapLibre } from "../lib/maps.js";
 import { showError, toast } from "../lib/notice.js";
-import { formatDateTime, toLocalInput, toUTC } from "../lib/time.js";
+import { formatDateTime, formatDuration, toLocalInput, toUTC } from "../lib/time.js";
 
 const TABS = ["dispatch", "approvals", "overdue", "coordination", "departments"];
 const KINDS = ["return", "extension", "hang", "escalation"];
@@ -42,17 +43,6 @@ const GRID_MIN_ZOOM = 13;
 const FALLBACK_CENTER = [116.4074, 39.9042];
 const EMPTY = { type: "FeatureCollection", features: [] };
 export const LIGHT_COLORS = { red: "#dc2626", yellow: "#f59e0b", green: "#16a34a", none: "#64748b" };
-
-/** A span of seconds as "2天3小时" / "3小时5分" / "12分钟" in the current language. */
-export function duration(seconds) {
-  const s = Math.max(0, Math.round(Number(seconds) || 0));
-  const d = Math.floor(s / 86400);
-  const hr = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d) return t("command.duration.dh", { d, h: hr });
-  if (hr) return t("command.duration.hm", { h: hr, m });
-  return t("command.duration.m", { m });
-}
 
 const enc = encodeURIComponent;
 
@@ -99,13 +89,7 @@ export async function mount(ctx) {
   const mapBox = h("div", { class: "cmd-map", id: "cmd-map" });
   const legend = h("div", { class: "cmd-legend", id: "cmd-legend" });
   const mapStatus = h("p", { class: "muted cmd-map-status" });
-  const panel = h("aside", {
-    class: "side-panel",
-    id: "case-panel",
-    hidden: true,
-    "data-i18n-aria-label": "page.case",
-    "aria-label": t("page.case"),
-  });
+  const panel = casePanel();
   const boards = h("section", { class: "cmd-boards card" }, tabBar, boardBody);
   const mapCard = h(
     "section",
@@ -124,14 +108,14 @@ export async function mount(ctx) {
     { class: "cmd-main" },
     h(
       "div",
-      { class: "cmd-top" },
+      { class: "page-top cmd-top" },
       h("h1", { "data-i18n": "page.command" }, t("page.command")),
       updated,
       refreshButton,
     ),
     h("div", { class: "cmd-grid" }, boards, mapCard),
   );
-  ctx.main.replaceChildren(h("div", { class: "cmd-layout" }, main, panel));
+  ctx.main.replaceChildren(h("div", { class: "panel-layout cmd-layout" }, main, panel));
 
   function syncURL() {
     const q = new URLSearchParams();
@@ -166,7 +150,7 @@ export async function mount(ctx) {
   }
 
   /** Counts, the open board and the map's cases, all at once. */
-  async function refreshAll({ retries = 8 } = {}) {
+  async function refreshAll() {
     const mine = ++generation;
     const jobs = [loadCounts(), loadTab(state.tab), loadCases()];
     const results = await Promise.allSettled(jobs);
@@ -174,23 +158,6 @@ export async function mount(ctx) {
     for (const r of results) if (r.status === "rejected") showError(r.reason);
     drawTabs();
     drawBoard();
-    if (retries > 0 && staleBoard()) {
-      await new Promise((resolve) => window.setTimeout(resolve, 250));
-      if (mine === generation) await refreshAll({ retries: retries - 1 });
-    }
-  }
-
-  /** case_no → the version our own last action on it produced. A list showing an older version
-   * was read before that action's commit was visible (the API may answer first): read again. */
-  const acted = new Map();
-
-  function staleBoard() {
-    const list = data[state.tab];
-    const items = (list && list.items) || [];
-    return items.some((x) => {
-      const c = x.case || x;
-      return c.case_no && (acted.get(c.case_no) ?? -1) > c.version;
-    });
   }
 
   async function switchTab(tab) {
@@ -309,7 +276,7 @@ export async function mount(ctx) {
         h(
           "span",
           { class: "cmd-overdue", dataset: { overdue: String(c.overdue_seconds) } },
-          t("command.overdue_by", { duration: duration(c.overdue_seconds) }),
+          t("command.overdue_by", { duration: formatDuration(c.overdue_seconds) }),
         ),
       );
     }
@@ -335,13 +302,11 @@ export async function mount(ctx) {
   /** POST one action; a stale version is told and the boards reload; other errors rethrow. */
   async function act(c, action, payload = {}) {
     try {
-      const done = await postJSON(`/api/cases/${enc(c.case_no)}/actions`, {
+      return await postJSON(`/api/cases/${enc(c.case_no)}/actions`, {
         action,
         payload,
         expected_version: c.version,
       });
-      acted.set(done.case_no, done.version);
-      return done;
     } catch (err) {
       if (err.code === "version_conflict") {
         conflict(err);
@@ -356,13 +321,7 @@ export async function mount(ctx) {
       kind: "success",
     });
     await refreshAll();
-    if (state.case !== c.case_no) return;
-    const want = acted.get(c.case_no) ?? 0;
-    for (let i = 0; i < 8; i += 1) {
-      const fresh = await view.reload();
-      if (!fresh || fresh.version >= want || state.case !== c.case_no) return;
-      await new Promise((resolve) => window.setTimeout(resolve, 250));
-    }
+    if (state.case === c.case_no) await view.reload();
   }
 
   /** A button that runs `job` once at a time (disabled while it runs). */
@@ -448,7 +407,7 @@ export async function mount(ctx) {
             itemHead(c),
             meta(
               h("span", { class: "code" }, c.grid_code),
-              t("command.waiting", { duration: duration(c.waiting_seconds) }),
+              t("command.waiting", { duration: formatDuration(c.waiting_seconds) }),
               dueText(c),
             ),
             h(
@@ -546,7 +505,7 @@ export async function mount(ctx) {
           who: r.actor_name || label("role", r.role),
           time: formatDateTime(r.at),
         }),
-        t("command.waiting", { duration: duration(c.waiting_seconds) }),
+        t("command.waiting", { duration: formatDuration(c.waiting_seconds) }),
       ),
     ];
     if (r.reason) {
@@ -734,7 +693,7 @@ export async function mount(ctx) {
             h(
               "td",
               { class: "cmd-overdue", "data-label": t(cols[6]), dataset: { overdue: String(c.overdue_seconds) } },
-              duration(c.overdue_seconds),
+              formatDuration(c.overdue_seconds),
             ),
           ),
         ),
@@ -791,7 +750,7 @@ export async function mount(ctx) {
             h(
               "span",
               { class: "cmd-age", dataset: { age: String(q.age_seconds) } },
-              t("command.queue_age", { duration: duration(q.age_seconds) }),
+              t("command.queue_age", { duration: formatDuration(q.age_seconds) }),
             ),
           ),
           h("p", { class: "cmd-reason" }, h("span", { class: "muted" }, t("command.reason")), " ", q.reason),
@@ -923,6 +882,10 @@ export async function mount(ctx) {
   }
 
   async function startMap() {
+    const extentLoaded = getJSON("/api/map/extent").catch((err) => {
+      showError(err);
+      return null;
+    });
     let maplibregl;
     try {
       maplibregl = await ensureMapLibre();
@@ -931,12 +894,7 @@ export async function mount(ctx) {
       showError(err);
       return;
     }
-    let extent = null;
-    try {
-      extent = await getJSON("/api/map/extent");
-    } catch (err) {
-      showError(err);
-    }
+    const extent = await extentLoaded;
     try {
       map = new maplibregl.Map({
         container: mapBox,
@@ -1060,9 +1018,7 @@ export async function mount(ctx) {
   });
 
   function markSelected() {
-    for (const el of ctx.main.querySelectorAll(".cmd-board-body [data-case-no]")) {
-      el.classList.toggle("selected", el.dataset.caseNo === state.case);
-    }
+    showCasePanel(panel, boardBody, state.case);
   }
 
   function resizeMap() {
@@ -1072,8 +1028,6 @@ export async function mount(ctx) {
   async function openCase(no) {
     state.case = no;
     syncURL();
-    panel.hidden = false;
-    document.body.classList.add("panel-open");
     markSelected();
     resizeMap();
     await view.load(no);
@@ -1082,8 +1036,6 @@ export async function mount(ctx) {
   function closeCase() {
     state.case = "";
     syncURL();
-    panel.hidden = true;
-    document.body.classList.remove("panel-open");
     markSelected();
     resizeMap();
   }
@@ -1098,11 +1050,12 @@ export async function mount(ctx) {
   drawTabs();
   drawBoard();
   syncURL();
+  // Usable first: counts and the open board; the case map (MapLibre, outlines, points) loads
+  // after the first paint (lib/lazy.js), still counted by window.gridgov.settled().
   const started = await Promise.allSettled([
     loadCounts(),
     loadTab(state.tab),
     departments(),
-    startMap(),
     getJSON("/api/dashboard/cases.geojson").then((fc) => {
       cases = fc;
     }),
@@ -1111,6 +1064,7 @@ export async function mount(ctx) {
   await setCases();
   drawTabs();
   drawBoard();
+  background(startMap);
   if (state.case) await openCase(state.case);
 
   /** True while the dispatcher is filling something in on the board (no auto-refresh then). */

@@ -21,12 +21,12 @@
 import { getJSON, postJSON, query } from "../lib/api.js";
 import { lightBadge, stateBadge, urgencyBadge } from "../lib/badges.js";
 import { ACTION_FIELDS, caseView } from "../lib/case_view.js";
-import { h } from "../lib/dom.js";
+import { casePanel, h, showCasePanel } from "../lib/dom.js";
 import { bindForm, buttons, field, input, readDraft, textarea } from "../lib/form.js";
 import { label, t } from "../lib/i18n.js";
 import { showError, toast } from "../lib/notice.js";
 import { photoPicker } from "../lib/pickers.js";
-import { formatDateTime } from "../lib/time.js";
+import { formatDateTime, formatDuration } from "../lib/time.js";
 
 const GROUPS = ["todo", "waiting", "all"];
 /** The department's own actions, in the order their buttons appear. */
@@ -34,17 +34,6 @@ const OWN = ["accept", "report_back", "request_extension", "request_return", "re
 const HOUR_MS = 3600 * 1000;
 const REFRESH_MS = 60_000;
 const enc = encodeURIComponent;
-
-/** A span of seconds as "2天3小时" / "3小时5分" / "12分钟" in the current language. */
-function duration(seconds) {
-  const s = Math.max(0, Math.round(Number(seconds) || 0));
-  const d = Math.floor(s / 86400);
-  const hr = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d) return t("department.duration.dh", { d, h: hr });
-  if (hr) return t("department.duration.hm", { h: hr, m });
-  return t("department.duration.m", { m });
-}
 
 /** The label of an action button: the department's wording, else the common action label. */
 function actionLabel(action) {
@@ -85,24 +74,13 @@ export async function mount(ctx) {
   const foot = h("div", { class: "list-foot muted" });
   const workBox = h("section", { class: "dept-work", id: "dept-work", "aria-live": "polite" });
   const caseBox = h("div", { class: "dept-case" });
-  const panel = h(
-    "aside",
-    {
-      class: "side-panel",
-      id: "case-panel",
-      hidden: true,
-      "data-i18n-aria-label": "page.case",
-      "aria-label": t("page.case"),
-    },
-    workBox,
-    caseBox,
-  );
+  const panel = casePanel(workBox, caseBox);
   const board = h(
     "section",
     { class: "dept-board" },
     h(
       "div",
-      { class: "dept-top" },
+      { class: "page-top dept-top" },
       h("h1", { "data-i18n": "department.title" }, t("department.title")),
       who,
       h(
@@ -120,7 +98,7 @@ export async function mount(ctx) {
     h("div", { class: "table-wrap" }, table),
     foot,
   );
-  ctx.main.replaceChildren(h("div", { class: "dept-layout" }, board, panel));
+  ctx.main.replaceChildren(h("div", { class: "panel-layout dept-layout" }, board, panel));
 
   function syncURL() {
     const q = new URLSearchParams();
@@ -131,14 +109,7 @@ export async function mount(ctx) {
 
   // --- the task list --------------------------------------------------------------------------
 
-  /** case_no → the version our own last action on it produced. A list or detail showing an
-   * older version was read before that action's commit was visible (the API may answer first):
-   * it is read again. */
-  const acted = new Map();
-  const isStale = (c) => (acted.get(c.case_no) ?? -1) > c.version;
-  const pause = () => new Promise((resolve) => window.setTimeout(resolve, 250));
-
-  async function loadTasks({ retries = 8 } = {}) {
+  async function loadTasks() {
     const mine = ++listGeneration;
     const group = state.group === "all" ? "" : state.group;
     const answer = await getJSON(`/api/department/tasks${query({ group })}`);
@@ -146,10 +117,6 @@ export async function mount(ctx) {
     tasks = answer;
     drawChips();
     drawList();
-    if (retries > 0 && tasks.items.some(isStale)) {
-      await pause();
-      if (mine === listGeneration) await loadTasks({ retries: retries - 1 });
-    }
   }
 
   async function refresh() {
@@ -185,7 +152,7 @@ export async function mount(ctx) {
           "button",
           {
             type: "button",
-            class: `dept-group${g === state.group ? " active" : ""}`,
+            class: `count-chip dept-group${g === state.group ? " active" : ""}`,
             dataset: { group: g },
             "aria-pressed": String(g === state.group),
             onclick: () => {
@@ -216,11 +183,11 @@ export async function mount(ctx) {
       return h(
         "span",
         { class: "dept-late", dataset: { overdue: String(c.overdue_seconds) } },
-        t("department.overdue_by", { duration: duration(c.overdue_seconds) }),
+        t("department.overdue_by", { duration: formatDuration(c.overdue_seconds) }),
       );
     }
     const left = (new Date(c.due_at).getTime() - Date.now()) / 1000;
-    return h("span", {}, t("department.time_left", { duration: duration(left) }));
+    return h("span", {}, t("department.time_left", { duration: formatDuration(left) }));
   }
 
   function drawList() {
@@ -275,12 +242,13 @@ export async function mount(ctx) {
 
   // --- the case panel: the department's work + the shared case detail -------------------------
 
+  // The shared detail without its action section and × (the work area above offers both).
   const view = caseView(caseBox, {
+    actions: false,
     onChange: (detail) => {
       drawWork(detail);
       refresh();
     },
-    onClose: () => closeCase(),
   });
 
   function closeWork() {
@@ -294,9 +262,7 @@ export async function mount(ctx) {
     closeWork();
     state.case = no;
     syncURL();
-    panel.hidden = false;
-    document.body.classList.add("panel-open");
-    for (const tr of tbody.querySelectorAll("tr")) tr.classList.toggle("selected", tr.dataset.caseNo === no);
+    showCasePanel(panel, tbody, no);
     workBox.replaceChildren(workHead(), h("p", { class: "muted" }, t("status.loading")));
     const detail = await view.load(no);
     if (state.case !== no) return;
@@ -338,9 +304,7 @@ export async function mount(ctx) {
     closeWork();
     state.case = "";
     syncURL();
-    panel.hidden = true;
-    document.body.classList.remove("panel-open");
-    for (const tr of tbody.querySelectorAll("tr.selected")) tr.classList.remove("selected");
+    showCasePanel(panel, tbody, "");
   }
 
   function runningHandleDue(detail) {
@@ -600,7 +564,6 @@ export async function mount(ctx) {
       onSuccess: async (result) => {
         work = null;
         controller.destroy();
-        acted.set(result.case_no, result.version);
         toast(t("department.done", { action: actionLabel(action), no }), { kind: "success" });
         drawWork(result);
         await Promise.all([reloadCase(no), refresh()]);
@@ -617,15 +580,8 @@ export async function mount(ctx) {
   }
 
   async function reloadCase(no) {
-    for (let i = 0; i < 8 && state.case === no; i += 1) {
-      const detail = await view.load(no);
-      if (!detail || state.case !== no) return;
-      if (!isStale(detail)) {
-        drawWork(detail, { force: false });
-        return;
-      }
-      await pause();
-    }
+    const detail = await view.load(no);
+    if (detail && state.case === no) drawWork(detail, { force: false });
   }
 
   // --- start ----------------------------------------------------------------------------------

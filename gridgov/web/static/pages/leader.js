@@ -21,9 +21,10 @@
 
 import { getJSON, postJSON, query } from "../lib/api.js";
 import { deadlineBadge, stateBadge } from "../lib/badges.js";
-import { h } from "../lib/dom.js";
+import { formatNumber, h, tx } from "../lib/dom.js";
 import { bindForm, buttons, field, textarea } from "../lib/form.js";
 import { label, language, t } from "../lib/i18n.js";
+import { background, ensureECharts } from "../lib/lazy.js";
 import { ensureMapLibre } from "../lib/maps.js";
 import { showError, toast } from "../lib/notice.js";
 import { formatDate, formatDateTime } from "../lib/time.js";
@@ -160,28 +161,11 @@ const STYLE = {
   ],
 };
 
-/** A label as a span: data-i18n relabels it on a language switch; one with values keeps them in
- * data-i18n-key / data-i18n-vars and is relabelled by relabelWithValues(). */
-function tx(key, vars) {
-  if (!vars) return h("span", { "data-i18n": key }, t(key));
-  return h("span", { dataset: { i18nKey: key, i18nVars: JSON.stringify(vars) } }, t(key, vars));
-}
-
-function relabelWithValues(root) {
-  for (const el of root.querySelectorAll("[data-i18n-key]")) {
-    el.textContent = t(el.dataset.i18nKey, JSON.parse(el.dataset.i18nVars || "{}"));
-  }
-}
-
 function percent(rate) {
   if (rate == null) return t("value.none");
   return new Intl.NumberFormat(language(), { style: "percent", maximumFractionDigits: 1 }).format(
     rate,
   );
-}
-
-function number(n) {
-  return new Intl.NumberFormat(language()).format(n || 0);
 }
 
 /** The stream's counts and the summary's, in one shape. */
@@ -200,6 +184,7 @@ export async function mount(ctx) {
   const view = { metric: "reported", showCases: true, selectedGrid: null };
   let map = null; // set once the map's style has loaded (feature states need it)
   let charts = { trend: null, top: null };
+  let chartsMissing = false; // ECharts is not built (or did not load): a note instead
   let lastRefresh = 0;
   let refreshTimer = null;
   let refreshing = null;
@@ -474,7 +459,7 @@ export async function mount(ctx) {
       if (el.dataset.value !== String(value)) {
         const changed = el.dataset.value !== "";
         el.dataset.value = String(value);
-        el.textContent = number(value);
+        el.textContent = formatNumber(value);
         if (changed) {
           el.classList.remove("flash");
           void el.offsetWidth; // restart the animation
@@ -488,7 +473,7 @@ export async function mount(ctx) {
     for (const level of SUPERVISION_LEVELS) {
       const el = kpiBox.querySelector(`[data-level="${level}"] strong`);
       el.dataset.value = String(levels[level] || 0);
-      el.textContent = number(levels[level] || 0);
+      el.textContent = formatNumber(levels[level] || 0);
     }
   }
 
@@ -518,10 +503,10 @@ export async function mount(ctx) {
               title: t("leader.ranking.rate_title", { on_time: item.on_time, due: item.due }),
             },
             h("span", { class: "rate-value" }, percent(item.rate)),
-            h("span", { class: "rate-parts" }, `${number(item.on_time)} / ${number(item.due)}`),
+            h("span", { class: "rate-parts" }, `${formatNumber(item.on_time)} / ${formatNumber(item.due)}`),
             h("span", { class: "rate-bar", style: `--rate:${(item.rate || 0) * 100}%` }),
           ),
-          h("td", { class: "num" }, number(item.overdue_open)),
+          h("td", { class: "num" }, formatNumber(item.overdue_open)),
         ),
       ),
     );
@@ -537,8 +522,8 @@ export async function mount(ctx) {
           "tr",
           { dataset: { street: s.code } },
           h("td", { class: "name" }, s.name || s.code),
-          h("td", { class: "num" }, number(s.open)),
-          h("td", { class: `num${s.overdue ? " overdue" : ""}` }, number(s.overdue)),
+          h("td", { class: "num" }, formatNumber(s.open)),
+          h("td", { class: `num${s.overdue ? " overdue" : ""}` }, formatNumber(s.overdue)),
         ),
       ),
     );
@@ -551,7 +536,7 @@ export async function mount(ctx) {
 
   function drawRedCases(collection) {
     const red = collection.features.filter((f) => f.properties.light === "red");
-    redCount.textContent = number(cache.summary ? cache.summary.lights.red : red.length);
+    redCount.textContent = formatNumber(cache.summary ? cache.summary.lights.red : red.length);
     redList.replaceChildren(
       ...red.slice(0, RED_LIST_MAX).map((f) => {
         const p = f.properties;
@@ -583,9 +568,23 @@ export async function mount(ctx) {
     return { color: COLORS.text, fontSize: 12 };
   }
 
+  /** ECharts after the first view (it is a megabyte of script); the charts follow. */
+  async function startCharts() {
+    const missing = (ctx.config.missing_vendor || []).some((f) => f.startsWith("echarts"));
+    try {
+      if (missing) throw new Error("echarts is not built");
+      await ensureECharts();
+    } catch {
+      chartsMissing = true; // the shell already said which vendor file is missing
+    }
+    if (cache.summary) drawCharts(cache.summary);
+    resizeCharts();
+  }
+
   function drawCharts(summary) {
     const echarts = window.echarts;
     if (!echarts) {
+      if (!chartsMissing) return; // still loading: drawn when it is there
       for (const box of [trendBox, topBox]) {
         box.replaceChildren(h("p", { class: "muted chart-missing" }, t("leader.chart.missing")));
       }
@@ -679,15 +678,17 @@ export async function mount(ctx) {
 
   // --- map ----------------------------------------------------------------------------------
 
+  /** The map, after the first view: MapLibre, the outlines, then the district's grids (the
+   * biggest download of the screen) for the density colours. */
   async function buildMap() {
-    const maplibregl = await ensureMapLibre();
-    const [extent, district, street, grids] = await Promise.all([
+    const grids = getJSON("/api/grids.geojson");
+    grids.catch(() => {}); // awaited below; an early failure is not "unhandled"
+    const [maplibregl, extent, district, street] = await Promise.all([
+      ensureMapLibre(),
       getJSON("/api/map/extent"),
       getJSON(`/api/regions.geojson${query({ level: "district" })}`),
       getJSON(`/api/regions.geojson${query({ level: "street" })}`),
-      getJSON("/api/grids.geojson"),
     ]);
-    cache.grids = grids;
     const camera =
       extent && extent.bbox
         ? { bounds: extent.bbox, fitBoundsOptions: { padding: 24 } }
@@ -709,7 +710,6 @@ export async function mount(ctx) {
     window.gridgov.map = map;
     map.getSource("district").setData(district);
     map.getSource("street").setData(street);
-    map.getSource("grid").setData(grids);
     for (const layer of ["case-point", "grid-fill"]) {
       map.on("mouseenter", layer, () => {
         map.getCanvas().style.cursor = "pointer";
@@ -728,6 +728,10 @@ export async function mount(ctx) {
       const grid = map.queryRenderedFeatures(e.point, { layers: ["grid-fill"] })[0];
       selectGrid(grid ? grid.properties : null);
     });
+    drawCases();
+    cache.grids = await grids;
+    map.getSource("grid").setData(cache.grids);
+    drawDensity();
     await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
   }
 
@@ -741,7 +745,7 @@ export async function mount(ctx) {
     const density = cache.density;
     if (!map || !density || !cache.grids) return;
     const max = density.max[view.metric] || 0;
-    legendMax.textContent = number(max);
+    legendMax.textContent = formatNumber(max);
     for (const f of cache.grids.features) {
       const code = f.properties.code;
       const counts = density.grids[code];
@@ -773,7 +777,7 @@ export async function mount(ctx) {
           { class: "grid-count", dataset: { metric: m } },
           t(`leader.map.metric.${m}`, { days: DENSITY_DAYS }),
           " ",
-          h("strong", {}, number(counts[m])),
+          h("strong", {}, formatNumber(counts[m])),
         ),
       ),
     );
@@ -1094,7 +1098,6 @@ export async function mount(ctx) {
   // --- start --------------------------------------------------------------------------------
 
   ctx.onLanguage(() => {
-    relabelWithValues(ctx.main);
     setLive(live.state);
     if (cache.summary) setUpdated(cache.summary.at);
     drawAll();
@@ -1113,12 +1116,13 @@ export async function mount(ctx) {
   };
 
   connect();
+  // Usable first: the counts, rankings and red cases from the API; the map and the charts
+  // load after the first paint (lib/lazy.js), still counted by window.gridgov.settled().
   try {
-    await Promise.all([loadData(), buildMap()]);
+    await loadData();
   } catch (err) {
     showError(err);
   }
-  drawDensity();
-  drawCases();
-  resizeCharts();
+  background(startCharts);
+  background(buildMap);
 }

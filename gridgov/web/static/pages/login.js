@@ -1,7 +1,7 @@
 // login.js — /login: username and password; back to `next` (a same-site path the server has
 // already checked, see pages.safe_next) or to the role's home page.
 
-import { getJSON, postJSON } from "../lib/api.js";
+import { postJSON } from "../lib/api.js";
 import { h } from "../lib/dom.js";
 import { bindForm, buttons, field, input } from "../lib/form.js";
 import { t } from "../lib/i18n.js";
@@ -9,19 +9,6 @@ import { t } from "../lib/i18n.js";
 /** Same-site paths only (the server checked it too; this guards a hand-edited config). */
 function sameSite(path) {
   return typeof path === "string" && /^\/(?![/\\])/.test(path) && !/[\u0000-\u001f\\]/.test(path);
-}
-
-/** Wait (≤ 2 s) until the new session is readable: the API may commit just after answering,
- * and the next page would otherwise send the user straight back here. */
-async function sessionVisible() {
-  for (let i = 0; i < 20; i += 1) {
-    try {
-      await getJSON("/api/auth/me", { auth: "none" });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 export async function mount(ctx) {
@@ -73,8 +60,7 @@ export async function mount(ctx) {
         { username: values.username.trim(), password: values.password },
         { auth: "none" },
       ),
-    onSuccess: async (result) => {
-      await sessionVisible();
+    onSuccess: (result) => {
       const home = (ctx.config.homes || {})[result.user.role] || "/";
       window.location.replace(next || home);
     },

@@ -4,9 +4,10 @@
 //   上报  photo from the camera, GPS position (or a pin on a small map of our own layers), the
 //         grid found by GET /api/geocode, nearby components (GET /api/components/nearby) to link,
 //         subclass by search (Chinese, code or pinyin initials), urgency, description.
-//   任务  my 核实 (verify) and 核查 (check) tasks: the cases of my jurisdiction waiting for a
-//         supervisor whose allowed_actions name me; a list sorted by straight-line distance from
-//         my position and a map with a line from me to each; each opens a compact result form.
+//   任务  my 核实 (verify) and 核查 (check) tasks: the cases whose current verification or check
+//         is assigned to me (GET /api/cases/board/list?assigned_to_me=true, one request); a list
+//         sorted by straight-line distance from my position and a map with a line from me to
+//         each; each opens a compact result form.
 //   巡查  start / stop a patrol; while on, the phone's fixes go up in batches every
 //         PATROL.everyMs (POST /api/patrol/{id}/positions, idempotent per fix time).
 //
@@ -1218,35 +1219,17 @@ export async function mount(ctx) {
     let openNo = null;
     let openForm = null;
 
-    async function candidates() {
+    /** My own 核实 / 核查 tasks in one request: the board's `assigned_to_me` filter returns
+     * the cases whose current verification or check is assigned to me. */
+    async function myTasks() {
       const list = await getJSON(
-        `/api/cases/board/list${query({ state: ["verifying", "checking"], limit: 200, order: "oldest" })}`,
+        `/api/cases/board/list${query({ assigned_to_me: true, limit: 200, order: "oldest" })}`,
       );
-      return list.items || [];
-    }
-
-    async function detailsOf(items) {
-      const out = [];
-      let i = 0;
-      const worker = async () => {
-        while (i < items.length) {
-          const item = items[i];
-          i += 1;
-          try {
-            const d = await getJSON(`/api/cases/${encodeURIComponent(item.case_no)}`);
-            const allowed = new Set(d.allowed_actions || []);
-            let kind = null;
-            if (allowed.has("verify") || allowed.has("verify_false")) kind = "verify";
-            else if (allowed.has("check_pass") || allowed.has("check_fail")) kind = "check";
-            if (kind) out.push({ ...item, detail: d, kind, version: d.version });
-          } catch (err) {
-            if (!temporary(err)) showError(err);
-            else throw err;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(6, items.length) }, worker));
-      return out;
+      return (list.items || []).map((item) => ({
+        ...item,
+        detail: item,
+        kind: item.state === "verifying" ? "verify" : "check",
+      }));
     }
 
     async function load() {
@@ -1255,7 +1238,7 @@ export async function mount(ctx) {
       summary.textContent = t("status.loading");
       loading = (async () => {
         try {
-          tasks = await detailsOf(await candidates());
+          tasks = await myTasks();
           loaded = true;
         } catch (err) {
           if (temporary(err)) summary.textContent = t("mobile.tasks.offline");

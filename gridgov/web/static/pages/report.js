@@ -112,14 +112,10 @@ export async function copyText(text, node) {
   }
 }
 
-/** Seconds to wait before trying again after a 429, when the answer says so. */
+/** Seconds to wait before trying again after a 429: the answer's Retry-After (lib/api.js). */
 export function retryAfter(err) {
-  const candidates = [err && err.retryAfter, err && err.where && err.where.retry_after];
-  for (const c of candidates) {
-    const n = Number(c);
-    if (Number.isFinite(n) && n > 0) return Math.ceil(n);
-  }
-  return null;
+  const n = Number(err && err.retryAfter);
+  return Number.isFinite(n) && n > 0 ? Math.ceil(n) : null;
 }
 
 // ---- the page -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 import { ensureSession, getJSON, postJSON, query } from "../lib/api.js";
 import { channelBadge, lightBadge, stateBadge, urgencyBadge } from "../lib/badges.js";
 import { caseView } from "../lib/case_view.js";
-import { fillIn, h } from "../lib/dom.js";
+import { casePanel, fillIn, h, showCasePanel } from "../lib/dom.js";
 import { bindForm, buttons, field, input, readDraft, select, textarea } from "../lib/form.js";
 import { label, t } from "../lib/i18n.js";
 import { showError, toast } from "../lib/notice.js";
@@ -196,19 +196,13 @@ export async function mount(ctx) {
         )
       : null;
   const hotlineBox = h("section", { class: "hotline-box card", hidden: true });
-  const panel = h("aside", {
-    class: "side-panel",
-    id: "case-panel",
-    hidden: true,
-    "data-i18n-aria-label": "page.case",
-    "aria-label": t("page.case"),
-  });
+  const panel = casePanel();
   const board = h(
     "section",
     { class: "board" },
     h(
       "div",
-      { class: "board-top" },
+      { class: "page-top board-top" },
       h("h1", { "data-i18n": "page.supervision" }, t("page.supervision")),
       lightBar,
       hotlineButton,
@@ -219,7 +213,7 @@ export async function mount(ctx) {
     h("div", { class: "table-wrap" }, table),
     foot,
   );
-  ctx.main.replaceChildren(h("div", { class: "board-layout" }, board, panel));
+  ctx.main.replaceChildren(h("div", { class: "panel-layout board-layout" }, board, panel));
   for (const el of filters.querySelectorAll("label > span[data-i18n]")) {
     el.textContent = t(el.dataset.i18n);
   }
@@ -342,7 +336,7 @@ export async function mount(ctx) {
           "button",
           {
             type: "button",
-            class: q === state.queue ? "queue active" : "queue",
+            class: q === state.queue ? "count-chip queue active" : "count-chip queue",
             dataset: { queue: q },
             "aria-pressed": String(q === state.queue),
             onclick: () => {
@@ -454,35 +448,22 @@ export async function mount(ctx) {
 
   // --- the case panel -------------------------------------------------------------------------
 
-  let again = null;
   const view = caseView(panel, {
-    // Refresh now and once more a moment later: the API may commit a write just after it has
-    // answered, so the first read can miss it (see the report on gridgov/deps.py).
-    onChange: () => {
-      refresh();
-      clearTimeout(again);
-      again = setTimeout(refresh, 600);
-    },
+    onChange: () => refresh(),
     onClose: () => closeCase(),
   });
 
-  async function openCase(no, { retry = 0 } = {}) {
+  async function openCase(no) {
     state.case = no;
     syncURL();
-    panel.hidden = false;
-    document.body.classList.add("panel-open");
-    for (const tr of tbody.querySelectorAll("tr")) {
-      tr.classList.toggle("selected", tr.dataset.caseNo === no);
-    }
-    await view.load(no, { retry });
+    showCasePanel(panel, tbody, no);
+    await view.load(no);
   }
 
   function closeCase() {
     state.case = "";
     syncURL();
-    panel.hidden = true;
-    document.body.classList.remove("panel-open");
-    for (const tr of tbody.querySelectorAll("tr.selected")) tr.classList.remove("selected");
+    showCasePanel(panel, tbody, "");
   }
 
   // --- hotline entry (acceptor) ---------------------------------------------------------------
@@ -584,7 +565,7 @@ export async function mount(ctx) {
         toast(t("supervision.hotline.created", { no: created.case_no }), { kind: "success" });
         toggleHotline(false);
         refresh();
-        openCase(created.case_no, { retry: 3 });
+        openCase(created.case_no);
       },
     });
   }
