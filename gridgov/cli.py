@@ -166,7 +166,8 @@ def demo(
         console.print(
             f"demo loaded: {summary.regions} regions, {summary.grids} unit grids, "
             f"{summary.roads} roads, {summary.buildings} buildings, {summary.addresses} addresses, "
-            f"{summary.supervisors} supervisors, {summary.cases} cases of history"
+            f"{summary.supervisors} supervisors, {summary.components} components, "
+            f"{summary.cases} cases of history"
         )
     console.print(f"ready in {time.perf_counter() - t0:.1f} s")
     if serve:

@@ -27,6 +27,8 @@ from gridgov.accounts.service import create_user
 from gridgov.config import Settings, get_settings
 from gridgov.db import session_scope
 from gridgov.demo import DemoDistrict, generate_district
+from gridgov.demo.components import PER_GRID as COMPONENTS_PER_GRID
+from gridgov.demo.components import generate_components
 from gridgov.demo.district import DISTRICT_CODE
 from gridgov.demo.history import generate_history, make_photos
 from gridgov.departments.service import load_default as load_departments
@@ -79,6 +81,7 @@ class DemoSummary:
     supervisors: int
     logins: int = 0
     cases: int = 0
+    components: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -150,6 +153,8 @@ def load_demo(
             supervisors = _load_supervisors(session, [g.code for g in grids])  # type: ignore[misc]
             logins = _load_logins(session)
         _load_professional_grids(session, district, [g.code for g in grids])  # type: ignore[misc]
+        report("components", 0.49)
+        components = generate_components(session, per_grid=COMPONENTS_PER_GRID, seed=seed)
         report("history", 0.5)
         now = datetime.now(UTC)
         history = generate_history(
@@ -171,6 +176,7 @@ def load_demo(
         supervisors=supervisors,
         logins=logins + supervisors + history.users_created,
         cases=history.cases,
+        components=components,
     )
 
 

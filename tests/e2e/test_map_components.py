@@ -1,9 +1,9 @@
 """The components layer (城市部件) of the map page in a real Chromium: the toggle, count circles
 at low zoom, the components themselves when zoomed in, a click showing one in the side panel.
 
-The demo loads no components, so the module puts ~1,800 generated ones into the grids farthest
-from the grid other tests work in (``demo_server.grid``): more than the server sends as points
-for a whole view, so low zoom shows counts.
+The demo loads ``PER_GRID`` components into every unit grid; the module works in the grids
+farthest from the grid other tests use (``demo_server.grid``). There are more than the server
+sends as points for a whole view, so low zoom shows counts.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from gridgov.db import session_scope
+from gridgov.demo.components import PER_GRID
 from tests.e2e.conftest import use_session
 
 if TYPE_CHECKING:  # fixtures' types; pytest itself imports conftest.py
@@ -24,13 +25,12 @@ if TYPE_CHECKING:  # fixtures' types; pytest itself imports conftest.py
 pytestmark = pytest.mark.e2e
 
 GRIDS = 12
-PER_GRID = 150
 
 
 @pytest.fixture(scope="module")
 def components(demo_server: DemoServer) -> list[dict[str, Any]]:
-    """~1,800 components in the 12 grids farthest from ``demo_server.grid``; returns them."""
-    from gridgov.benchmarks.map_layers import generate_components
+    """The demo's components (``PER_GRID`` a grid) in the 12 grids farthest from
+    ``demo_server.grid``."""
     from gridgov.components.models import Component
     from gridgov.regions.models import UnitGrid
 
@@ -47,7 +47,6 @@ def components(demo_server: DemoServer) -> list[dict[str, Any]]:
         )
         codes = [r[0] for r in far[:GRIDS]]
         assert g.code not in codes
-        generate_components(s, per_grid=PER_GRID, seed=7, grid_codes=codes)
     with session_scope(demo_server.engine) as s:
         rows = s.execute(
             select(
