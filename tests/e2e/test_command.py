@@ -264,6 +264,12 @@ def _pixels(png: bytes, color: str, tolerance: int = 18) -> int:
 
 def test_map_shows_cases_coloured_by_light(map_page: MapPage, demo_server: DemoServer) -> None:
     open_page(map_page, demo_server, "dispatcher", "/command?tab=overdue", "/command (map)")
+    # The map is built after the boards are usable: wait until it has drawn the cases.
+    map_page.page.wait_for_function(
+        "() => window.gridgov.map && window.gridgov.map.loaded() && "
+        "window.gridgov.map.queryRenderedFeatures({layers: ['case-point']}).length > 20",
+        timeout=30_000,
+    )
     lights = map_page.js(
         "() => window.gridgov.map.queryRenderedFeatures({layers: ['case-point']})"
         ".map(f => f.properties.light || 'none')"
