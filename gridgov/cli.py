@@ -132,7 +132,7 @@ def demo(
     serve: Annotated[bool, typer.Option(help="start the server after loading")] = True,
     history_days: Annotated[
         int, typer.Option(min=0, max=60, help="days of case history driven through the workflow")
-    ] = 14,
+    ] = 21,  # gridgov.demo.load.HISTORY_DAYS (not imported: the CLI starts without the demo)
 ) -> None:
     """Load the demo district into the data directory (first start only) and serve it."""
     settings = _settings(data_dir or Path(os.environ.get("GRIDGOV_DATA_DIR", "gridgov-data")))

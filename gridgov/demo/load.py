@@ -65,7 +65,7 @@ DEMO_LOGINS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("resident", "居民（演示）", Role.RESIDENT, None),
 )
 #: Demo history (演示案件历史): days before the first start and cases a day (Dongcheng ≈ 200).
-HISTORY_DAYS = 14
+HISTORY_DAYS = 21
 HISTORY_PER_DAY = 200
 #: Cheap argon2id parameters for the bulk load (about 1 ms a hash instead of about 50 ms).
 DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
