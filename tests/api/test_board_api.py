@@ -8,24 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import User
-from gridgov.app import _install_error_handlers
 from gridgov.cases import service
 from gridgov.cases.board_api import router as board_router
 from gridgov.cases.models import Case, CaseStepDeadline
-from gridgov.deps import get_current_user, get_optional_user, get_session
-from gridgov.errors import Unauthorized
-from gridgov.regions import geocode
+from tests.api.acting import As, acting_client, router_app
 from tests.unit.cases_db.world import GARBAGE, GRID, LAT, LON, T0, World, build, report, walk
-
-
-class As:
-    user: User | None = None
 
 
 @pytest.fixture
@@ -35,26 +27,8 @@ def w(session: Session) -> World:
 
 @pytest.fixture
 def api(session: Session, w: World) -> Iterator[tuple[TestClient, type[As]]]:
-    app = FastAPI()
-    _install_error_handlers(app)
-    app.include_router(board_router, prefix="/api")
-
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    def _current() -> User:
-        if As.user is None:
-            raise Unauthorized("log in first")
-        return As.user
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_current_user] = _current
-    app.dependency_overrides[get_optional_user] = lambda: As.user
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with acting_client(router_app(board_router), session) as c:
         yield c, As
-    As.user = None
-    geocode.invalidate()
 
 
 def _hotline(session: Session, w: World, key: str) -> Case:

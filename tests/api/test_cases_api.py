@@ -8,29 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gridgov import ratelimit
 from gridgov.accounts.models import Role, User
-from gridgov.app import _install_error_handlers
 from gridgov.cases import service
 from gridgov.cases.api import router
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.workflow import Action
 from gridgov.db import make_engine
-from gridgov.deps import get_current_user, get_optional_user, get_session
+from gridgov.deps import get_current_user, get_optional_user
 from gridgov.geo.chinacrs import from_wgs84
-from gridgov.regions import geocode
+from tests.api.acting import As, acting_client, router_app
 from tests.unit.cases_db.world import GARBAGE, GRID, LAT, LON, OUTSIDE, World, build, main_path
-
-
-class As:
-    """Who the next request is made by (None: anonymous)."""
-
-    user: User | None = None
 
 
 @pytest.fixture
@@ -40,28 +32,8 @@ def w(session: Session) -> World:
 
 @pytest.fixture
 def api(session: Session, w: World) -> Iterator[tuple[TestClient, type[As]]]:
-    app = FastAPI()
-    _install_error_handlers(app)
-    app.include_router(router, prefix="/api")
-
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    def _current() -> User:
-        if As.user is None:
-            from gridgov.errors import Unauthorized
-
-            raise Unauthorized("log in first")
-        return As.user
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_current_user] = _current
-    app.dependency_overrides[get_optional_user] = lambda: As.user
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with acting_client(router_app(router), session) as c:
         yield c, As
-    As.user = None
-    geocode.invalidate()
 
 
 def _body(**kw: Any) -> dict[str, Any]:

@@ -9,27 +9,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
-from gridgov.app import _install_error_handlers
 from gridgov.cases.command_api import router as command_router
 from gridgov.cases.models import Case, CaseStepDeadline
 from gridgov.departments.models import Department
-from gridgov.deps import get_current_user, get_optional_user, get_session
-from gridgov.errors import Unauthorized
-from gridgov.regions import geocode
+from tests.api.acting import As, acting_client, router_app
 from tests.factories.regions import STREETS
 from tests.unit.cases_wiring.world import NOISE, STREET_OFFICE, T0, act, build, make_user, report
 
 OTHER_DEPT = "QZJW"
-
-
-class As:
-    user: User | None = None
 
 
 @pytest.fixture
@@ -48,26 +40,8 @@ def w(session: Session) -> dict[str, User]:
 
 @pytest.fixture
 def api(session: Session, w: dict[str, User]) -> Iterator[tuple[TestClient, type[As]]]:
-    app = FastAPI()
-    _install_error_handlers(app)
-    app.include_router(command_router, prefix="/api")
-
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    def _current() -> User:
-        if As.user is None:
-            raise Unauthorized("log in first")
-        return As.user
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_current_user] = _current
-    app.dependency_overrides[get_optional_user] = lambda: As.user
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with acting_client(router_app(command_router), session) as c:
         yield c, As
-    As.user = None
-    geocode.invalidate()
 
 
 def _registered(session: Session, w: dict[str, User], subclass: str | None = None) -> Case:

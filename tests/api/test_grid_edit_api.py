@@ -15,17 +15,11 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.models import AuditLog, Role, User
 from gridgov.app import create_app
 from gridgov.config import Settings
-from gridgov.deps import get_current_user, get_optional_user, get_session
-from gridgov.errors import Unauthorized
-from gridgov.regions import geocode
+from tests.api.acting import As, acting_client
 from tests.factories.regions import COMMUNITIES, X0, Y0, D, grid_boxes, make_district
 
 C0 = COMMUNITIES[0]
 NW, NE, SW, SE = (f"{C0}0{i}" for i in range(1, 5))  # the 2×2 grids of community 0, reading order
-
-
-class As:
-    user: User | None = None
 
 
 @pytest.fixture
@@ -36,25 +30,9 @@ def api(session: Session, tmp_path: Any) -> Iterator[TestClient]:
     session.add_all([admin, leader])
     session.flush()
     app = create_app(Settings(data_dir=tmp_path, environment="test"), session.get_bind())
-
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    def _current() -> User:
-        if As.user is None:
-            raise Unauthorized("log in first")
-        return As.user
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_current_user] = _current
-    app.dependency_overrides[get_optional_user] = lambda: As.user
-    As.user = admin
-    geocode.invalidate()
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with acting_client(app, session) as client:
+        As.user = admin
         yield client
-    As.user = None
-    geocode.invalidate()
 
 
 def _ring(*points: tuple[float, float]) -> dict[str, Any]:

@@ -16,15 +16,10 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.models import AuditLog, Role, User
 from gridgov.app import create_app
 from gridgov.config import Settings
-from gridgov.deps import get_current_user, get_optional_user, get_session
-from gridgov.errors import Unauthorized
 from gridgov.taxonomy import service
+from tests.api.acting import As, acting_client
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class As:
-    user: User | None = None
 
 
 @pytest.fixture
@@ -36,22 +31,9 @@ def api(session: Session, tmp_path: Any) -> Iterator[TestClient]:
     session.flush()
     app = create_app(Settings(data_dir=tmp_path, environment="test"), session.get_bind())
 
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    def _current() -> User:
-        if As.user is None:
-            raise Unauthorized("log in first")
-        return As.user
-
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_current_user] = _current
-    app.dependency_overrides[get_optional_user] = lambda: As.user
-    As.user = admin
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with acting_client(app, session) as client:
+        As.user = admin
         yield client
-    As.user = None
 
 
 def _limit(sub: dict[str, Any], step: str, urgency: str | None = None) -> dict[str, Any]:
