@@ -23,8 +23,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
-from gridgov.cases import dispatching
+from gridgov.cases import dispatching, levels
 from gridgov.cases.deadlines import apply_clock
+from gridgov.cases.model import NO_ACCOUNT
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.photos import check_payload_photos
 from gridgov.cases.workflow import (
@@ -46,7 +47,7 @@ from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.taxonomy.service import get_subclass
 from gridgov.workcalendar import WorkingCalendar
 
-ANONYMOUS = 0  # actor id of an anonymous resident report (no user row)
+ANONYMOUS = NO_ACCOUNT  # actor id of an anonymous resident report (no user row)
 #: The two halves of 合并 (``merge`` on the duplicate, ``absorb`` on the master): only ever
 #: stored together by ``merging.merge_case``, never one by one through ``act``.
 TOGETHER_ONLY = frozenset({Action.MERGE.value, Action.ABSORB.value})
@@ -197,6 +198,10 @@ def actor_for(session: Session, user: User | None, case: Case) -> Actor:
         return Actor(ANONYMOUS, Role.RESIDENT, True)
     if user.role is Role.RESIDENT:
         return Actor(user.id, user.role, True)
+    if user.role is Role.DISPATCHER:  # an escalation moves the case to another level's centre
+        level = levels.waiting_level(case, from_snapshot(case.workflow))
+        if level is not None:
+            return Actor(user.id, user.role, levels.holds_level(session, user, case, level))
     scope = scope_of(session, user)
     inside = scope.covers_grid(case.grid_code) or scope.covers_department(case.department_code)
     return Actor(user.id, user.role, inside)
@@ -272,16 +277,24 @@ def act(
     if case.version != expected_version:
         raise _stale(case)
     data = _parse_payload(payload or {})
+    state = from_snapshot(case.workflow)
     dispatch = action == Action.DISPATCH and case.state is State.REGISTERED
     if dispatch:
         data = dispatching.dispatch_payload(session, case, data)
+    escalate = action == Action.ESCALATE
+    if escalate:  # the server names the next level up; a client cannot choose it
+        data.pop("to_region", None)
+        if case.state in (State.REGISTERED, State.HANDLING):
+            upper = levels.upper_level(session, case, state)
+            if upper is not None:
+                data["to_region"] = upper
     try:
-        outcome = apply(
-            from_snapshot(case.workflow), action, actor_for(session, actor_user, case), data, now
-        )
+        outcome = apply(state, action, actor_for(session, actor_user, case), data, now)
     except WorkflowError as exc:
         if dispatch:
             raise dispatching.no_department(case, exc) from None
+        if escalate and exc.code == "missing_field" and exc.where.get("field") == "to_region":
+            raise levels.no_upper_level(case) from None
         raise
     check_payload_photos(media, data)
     row = store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gridgov.cases.model import Actor, CaseState, Policy, WorkflowError
+from gridgov.cases.model import NO_ACCOUNT, Actor, CaseState, Policy, WorkflowError
 from gridgov.cases.states import Action, Channel, ItemClass, State, SupervisionLevel
 
 
@@ -62,6 +62,12 @@ GUARDS: Mapping[str, Guard] = {
         "not_reporter",
         "only a reporter of this case may rate it",
     ),
+    "caller_without_account": Guard(
+        lambda c, a, p: NO_ACCOUNT in c.reporter_ids,
+        "guard_failed",
+        "only the rating of a reporter without an account (a phone caller) is recorded by the "
+        "desk; reporters with an account rate it themselves",
+    ),
     "paused_from_registered": _paused_from(State.REGISTERED),
     "paused_from_dispatched": _paused_from(State.DISPATCHED),
     "paused_from_handling": _paused_from(State.HANDLING),
@@ -99,6 +105,10 @@ def _reporter_ids(value: Any, now: datetime) -> bool:
     )
 
 
+def _region_code(value: Any, now: datetime) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and 6 <= len(value) <= 12
+
+
 def _future(value: Any, now: datetime) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None and value > now
 
@@ -125,6 +135,7 @@ FIELDS: Mapping[str, tuple[Callable[[Any, datetime], bool], str]] = {
         lambda v, now: _positive_int(v, now) and v <= 5,
         "a whole number from 1 to 5",
     ),
+    "to_region": (_region_code, "a region code of 6 to 12 digits"),
     "item_class": (_one_of(list(ItemClass)), "one of " + ", ".join(ItemClass)),
     "channel": (_one_of(list(_HOTLINE_DESK)), "one of " + ", ".join(_HOTLINE_DESK)),
 }
@@ -174,6 +185,8 @@ def actor_conflict(case: CaseState, action: Action, actor: Actor, policy: Policy
         raise _sod("the checker of a case never handles it")
     if action is Action.RATE and any(rater == uid for rater, _ in case.ratings):
         raise WorkflowError("already_rated", "you have already rated this case")
+    if action is Action.RECORD_RATING and any(r == NO_ACCOUNT for r, _ in case.ratings):
+        raise WorkflowError("already_rated", "the caller's rating of this case is already recorded")
 
 
 def payload_conflict(

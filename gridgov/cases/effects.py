@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from gridgov.accounts.models import Role
-from gridgov.cases.model import CaseState, Event
+from gridgov.cases.model import NO_ACCOUNT, CaseState, Event
 from gridgov.cases.states import PAUSED, Action, Channel, ItemClass, SupervisionLevel
 
 
@@ -29,7 +29,10 @@ def _submit(case: CaseState, e: Event) -> dict[str, Any]:
         channel, reporters = Channel.PUBLIC, (e.actor_id,)
     else:  # the hotline desk enters a caller's report; the caller may be a registered resident
         channel = Channel(p.get("channel") or Channel.HOTLINE)
-        reporters = (p["reporter_id"],) if p.get("reporter_id") else ()
+        if p.get("reporter_id"):
+            reporters = (p["reporter_id"],)
+        else:  # a caller without an account gets the result (and is asked for a rating) by phone
+            reporters = (NO_ACCOUNT,) if channel is Channel.HOTLINE else ()
     return {
         "channel": channel,
         "reporter_ids": reporters,
@@ -64,9 +67,15 @@ def evolve(case: CaseState, e: Event) -> CaseState:
         changes["closed_by"] = uid
     elif a is Action.APPROVE_RETURN:
         changes["department_id"] = None
+    elif a is Action.ESCALATE:
+        changes["escalated_to"] = p["to_region"]
     elif a is Action.ACCEPT_ESCALATION:
         changes["level"] = case.level + 1
+        changes["level_region"] = case.escalated_to
+        changes["escalated_to"] = None
         changes["department_id"] = None
+    elif a is Action.DECLINE_ESCALATION:
+        changes["escalated_to"] = None
     elif a is Action.SUPERVISE:
         changes["supervision_level"] = SupervisionLevel(p["level"])
     elif a is Action.MERGE:
@@ -77,4 +86,6 @@ def evolve(case: CaseState, e: Event) -> CaseState:
         changes["self_handled"] = True
     elif a is Action.RATE:
         changes["ratings"] = (*case.ratings, (uid, p["score"]))
+    elif a is Action.RECORD_RATING:
+        changes["ratings"] = (*case.ratings, (NO_ACCOUNT, p["score"]))
     return replace(case, **changes)

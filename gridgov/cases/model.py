@@ -30,6 +30,10 @@ STATUS_BY_CODE: Mapping[str, int] = MappingProxyType(
 )
 
 
+#: The reporter id of someone without an account: an anonymous resident, a phone caller.
+NO_ACCOUNT = 0
+
+
 class WorkflowError(GridgovError):
     """An action was refused; ``code`` says why and decides the HTTP status (409/403/422)."""
 
@@ -81,7 +85,9 @@ class CaseState:
     """What the rules need to know about one case (案件). Rebuilt from its events by ``replay``.
 
     ``rework`` (返工) is a state of its own; ``rework_count`` counts failed checks against the
-    department. ``level`` counts escalations (上报上级): 0 is the level the case was filed at.
+    department. ``level`` counts escalations (上报上级): 0 is the level the case was filed at;
+    ``level_region`` is the region code of the command centre that took the case over on the last
+    accepted escalation, ``escalated_to`` the one asked while an escalation waits.
     """
 
     state: State = State.NEW
@@ -99,6 +105,8 @@ class CaseState:
     rework_count: int = 0
     supervision_level: SupervisionLevel | None = None
     level: int = 0
+    level_region: str | None = None
+    escalated_to: str | None = None
     merged_into: int | None = None
     paused_from: State | None = None  # where a pending request returns to when denied
     self_handled: bool = False

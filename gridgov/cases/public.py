@@ -83,6 +83,7 @@ TIMELINE: Mapping[Action, str] = {
     Action.SELF_HANDLE: "监督员已现场处置",
     Action.MERGE: "已与同一问题的其他反映合并处理",
     Action.RATE: "已评价",
+    Action.RECORD_RATING: "已回访评价",
     Action.RESOLVE_ON_SPOT: "已当场办结",
     Action.PROMISE: "已受理，承诺办结时间",
     Action.REQUEST_DOCUMENTS: "请补充材料",
@@ -98,6 +99,7 @@ _DETAIL: Mapping[Action, str] = {
     Action.REFER: "referred_to",
     Action.PROMISE: "due_at",
     Action.RATE: "score",
+    Action.RECORD_RATING: "score",
 }
 #: Actions whose ``result`` and ``photos`` are the handling result shown to the reporter.
 _RESULT_ACTIONS = (Action.REPORT_BACK, Action.SELF_HANDLE, Action.RESOLVE_ON_SPOT)
@@ -209,7 +211,8 @@ def _rating(events: list[CaseEvent], rater: int | None) -> PublicRating | None:
     if rater is None:
         return None
     for e in events:
-        if e.action is Action.RATE and (e.actor_user_id or ANONYMOUS) == rater:
+        recorded = e.action is Action.RECORD_RATING and rater == ANONYMOUS  # 回访 by the desk
+        if recorded or (e.action is Action.RATE and (e.actor_user_id or ANONYMOUS) == rater):
             payload = e.payload or {}
             return PublicRating(
                 score=int(payload.get("score") or 0), comment=_text(payload.get("comment")), at=e.at

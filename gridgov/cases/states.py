@@ -74,6 +74,7 @@ class Action(StrEnum):
     MERGE = "merge"  # 合并 (on the duplicate)
     ABSORB = "absorb"  # 合并 (on the master: gains the duplicate's reporters)
     RATE = "rate"  # 评价
+    RECORD_RATING = "record_rating"  # 回访评价: the desk records a caller's rating
     RESOLVE_ON_SPOT = "resolve_on_spot"  # 即办
     PROMISE = "promise"  # 承诺: accept with a promised date
     REQUEST_DOCUMENTS = "request_documents"  # 补办: written notice of missing documents

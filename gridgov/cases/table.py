@@ -96,8 +96,10 @@ TABLE: tuple[Transition, ...] = (
     T(S.CHECKING, A.CHECK_FAIL, S.REWORK, SUPERVISOR, ("photos", "reason"),
       _clock(start=(Step.HANDLE,), stop=(Step.CHECK,)), guard="actor_is_checker"),
     T(S.CHECKED, A.CLOSE, S.CLOSED, SHIFT_LEAD, (), STOP_ALL),
-    # 评价: each reporter rates the result once.
+    # 评价: each reporter rates the result once; on the callback (回访) the desk records the
+    # rating of a caller without an account.
     T(S.CLOSED, A.RATE, S.CLOSED, RESIDENT, ("score",), guard="actor_is_reporter"),
+    T(S.CLOSED, A.RECORD_RATING, S.CLOSED, ACCEPTOR, ("score",), guard="caller_without_account"),
     # 回退: wrong department; the dispatcher decides.
     T(S.DISPATCHED, A.REQUEST_RETURN, S.RETURN_REQUESTED, DEPARTMENT, ("reason",)),
     T(S.HANDLING, A.REQUEST_RETURN, S.RETURN_REQUESTED, DEPARTMENT, ("reason",)),
@@ -131,10 +133,12 @@ TABLE: tuple[Transition, ...] = (
       guard="paused_from_dispatched"),
     T(S.VOID_REQUESTED, A.DENY_VOID, S.HANDLING, SHIFT_LEAD, ("reason",),
       guard="paused_from_handling"),
-    # 上报上级: this level cannot handle it; the next level up accepts (and dispatches) or declines.
-    T(S.REGISTERED, A.ESCALATE, S.ESCALATED, DISPATCHER, ("reason",),
+    # 上报上级: this level cannot handle it; the next level up (``to_region``, its command centre,
+    # filled in by the server) accepts and dispatches, or declines.
+    T(S.REGISTERED, A.ESCALATE, S.ESCALATED, DISPATCHER, ("reason", "to_region"),
       _clock(stop=(Step.DISPATCH,))),
-    T(S.HANDLING, A.ESCALATE, S.ESCALATED, DEPARTMENT, ("reason",), _clock(stop=(Step.HANDLE,))),
+    T(S.HANDLING, A.ESCALATE, S.ESCALATED, DEPARTMENT, ("reason", "to_region"),
+      _clock(stop=(Step.HANDLE,))),
     T(S.ESCALATED, A.ACCEPT_ESCALATION, S.REGISTERED, DISPATCHER, (),
       _clock(start=(Step.DISPATCH,))),
     T(S.ESCALATED, A.DECLINE_ESCALATION, S.REGISTERED, DISPATCHER, ("reason",),

@@ -325,6 +325,10 @@ class _Sim:
         if self.case.reporter_user_id == st.resident.id and self.chance(r.rate):
             score = self.rng.choice((3, 4, 5, 5, 5))
             self.step(st.resident, Action.RATE, {"score": score}, 30, 24 * 60)
+        elif self.case.channel.value == "hotline" and self.chance(r.rate):  # 回访: the desk calls
+            score = self.rng.choice((3, 4, 5, 5, 5))
+            callback = {"score": score, "note": "电话回访"}
+            self.step(st.acceptor, Action.RECORD_RATING, callback, 60, 24 * 60)
 
     def _dispatch(self) -> None:
         """派遣 to the routing suggestion; a case in the coordination queue goes to its street

@@ -31,6 +31,7 @@ from gridgov.demo.components import PER_GRID as COMPONENTS_PER_GRID
 from gridgov.demo.components import generate_components
 from gridgov.demo.district import DISTRICT_CODE
 from gridgov.demo.history import generate_history, make_photos
+from gridgov.demo.names import CITY_CODE
 from gridgov.departments.service import load_default as load_departments
 from gridgov.gazetteer.service import add_entries
 from gridgov.media.storage import storage_for
@@ -58,6 +59,8 @@ DEMO_LOGINS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("intake", "受理账号（告警与热线导入）", Role.ACCEPTOR, None),
     ("shift_lead", "值班长（演示）", Role.SHIFT_LEAD, None),
     ("dispatcher", "派遣员（演示）", Role.DISPATCHER, None),
+    # 市级指挥中心: the next level up, which takes over cases the district escalates (上报上级)
+    ("dispatcher_city", "市级派遣员（演示）", Role.DISPATCHER, None),
     ("leader", "区领导（演示）", Role.LEADER, None),
     ("admin", "系统管理员（演示）", Role.ADMIN, None),
     ("registrar", "信息采集员（演示）", Role.REGISTRAR, None),
@@ -322,7 +325,8 @@ def _load_logins(session: Session) -> int:
         elif role is Role.RESIDENT:
             scopes = []
         else:
-            scopes = [(ScopeKind.REGION, DISTRICT_CODE)]
+            region = CITY_CODE if username.endswith("_city") else DISTRICT_CODE
+            scopes = [(ScopeKind.REGION, region)]
         create_user(
             session,
             username,

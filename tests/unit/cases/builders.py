@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gridgov.accounts.models import Role
+from gridgov.cases.model import NO_ACCOUNT
 from gridgov.cases.workflow import (
     Action,
     Actor,
@@ -69,6 +70,7 @@ SAMPLE: dict[str, Any] = {
     "notice": "请补交房产证复印件",
     "documents": ["doc-1.pdf"],
     "referred_to": "市场监管局",
+    "to_region": "110000",
 }
 
 # Where a pending request came from, when the row's guard does not say.
@@ -106,6 +108,8 @@ def case_for(row: Transition) -> CaseState:
     guard = row.guard or ""
     if guard.startswith("paused_from_"):
         case = replace(case, paused_from=State(guard.removeprefix("paused_from_")))
+    if guard == "caller_without_account":
+        case = replace(case, reporter_ids=(*case.reporter_ids, NO_ACCOUNT))
     if guard.startswith("item_"):
         case = replace(case, item_class=ItemClass(guard.removeprefix("item_")))
     return case

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from gridgov.accounts.models import Role
+from gridgov.cases.model import NO_ACCOUNT
 from gridgov.cases.workflow import (
     Action,
     CaseState,
@@ -122,7 +124,7 @@ def test_verified_false_is_not_registered() -> None:
     )
     assert case.state is State.REJECTED
     assert case.channel is Channel.HOTLINE
-    assert case.reporter_ids == ()
+    assert case.reporter_ids == (NO_ACCOUNT,)  # the caller without an account, told by phone
     assert events[-1].note == "现场无此问题"
 
 
@@ -294,24 +296,59 @@ def test_void_needs_the_shift_leads_approval(origin: State) -> None:
 
 def test_escalation_accepted_by_the_upper_level() -> None:
     upper = actor(Role.DISPATCHER, 30)
+    up = {"reason": "跨街道, 本级无法处置", "to_region": "110000"}
     case, _ = run(
         busy_case(State.HANDLING),
         [
-            (A.ESCALATE, DEPT, {"reason": "跨街道, 本级无法处置"}),
+            (A.ESCALATE, DEPT, up),
             (A.ACCEPT_ESCALATION, upper, {}),
             (A.DISPATCH, upper, {"department_id": 40}),
         ],
     )
     assert case.state is State.DISPATCHED
-    assert (case.level, case.department_id) == (1, 40)
+    assert (case.level, case.level_region, case.escalated_to) == (1, "110000", None)
+    assert case.department_id == 40
     declined, _ = run(
         busy_case(State.HANDLING),
         [
-            (A.ESCALATE, DEPT, {"reason": "x"}),
+            (A.ESCALATE, DEPT, up),
             (A.DECLINE_ESCALATION, upper, {"reason": "本级处置"}),
         ],
     )
-    assert (declined.state, declined.level) == (State.HANDLING, 0)
+    assert (declined.state, declined.level, declined.level_region) == (State.HANDLING, 0, None)
+    assert declined.escalated_to is None
+
+
+def test_escalation_names_the_level_asked() -> None:
+    with pytest.raises(WorkflowError) as err:
+        apply(busy_case(State.REGISTERED), A.ESCALATE, DISP, {"reason": "本级无法处置"}, NOW)
+    assert (err.value.code, err.value.where["field"]) == ("missing_field", "to_region")
+    out = apply(
+        busy_case(State.REGISTERED),
+        A.ESCALATE,
+        DISP,
+        {"reason": "本级无法处置", "to_region": "110188"},
+        NOW,
+    )
+    assert (out.state.state, out.state.escalated_to) == (State.ESCALATED, "110188")
+
+
+def test_the_desk_records_a_callers_rating_once() -> None:
+    case, _ = run(
+        CaseState(),
+        [
+            (A.SUBMIT, ACC, {"description": "来电: 路灯不亮", "channel": "hotline"}),
+        ],
+    )
+    closed = replace(busy_case(State.CLOSED), reporter_ids=case.reporter_ids)
+    rated = apply(closed, A.RECORD_RATING, ACC, {"score": 4, "note": "回访: 满意"}, NOW).state
+    assert rated.ratings == ((NO_ACCOUNT, 4),)
+    with pytest.raises(WorkflowError) as err:
+        apply(rated, A.RECORD_RATING, ACC, {"score": 5}, NOW)
+    assert err.value.code == "already_rated"
+    with pytest.raises(WorkflowError) as err:  # a reporter with an account rates it themselves
+        apply(busy_case(State.CLOSED), A.RECORD_RATING, ACC, {"score": 5}, NOW)
+    assert err.value.code == "guard_failed"
 
 
 @pytest.mark.parametrize("level", list(SupervisionLevel))
