@@ -162,7 +162,8 @@ def store_outcome(
     stage = STAGE_AT.get(new.state)
     if stage and e.from_state is not new.state and getattr(case, stage) is None:
         setattr(case, stage, e.at)
-    apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar)
+    first = e.from_state is State.NEW
+    apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar, first=first)
     if new.state is State.REGISTERED and e.from_state is not State.REGISTERED:
         routed = dispatching.record_suggestion(session, case, e.action, previous_department, e.at)
         if routed is not None:  # the register event shows the suggestion in the case history

@@ -68,11 +68,14 @@ def apply_clock(
     subclass: Subclass,
     now: datetime,
     calendar: WorkingCalendar | None = None,
+    *,
+    first: bool = False,
 ) -> list[CaseStepDeadline]:
-    """Stop and start the step deadlines a transition names; return the rows started."""
+    """Stop and start the step deadlines a transition names; return the rows started.
+    ``first``: the case's first event (上报), when no step can be running yet."""
     if clock is None:
         return []
-    running = open_deadlines(session, [case.id])
+    running = [] if first else open_deadlines(session, [case.id])
     stop = {d for d in running if clock.stop_all or d.step in clock.stop or d.step in clock.start}
     for row in stop:
         row.stopped_at = now
