@@ -117,14 +117,18 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     """The user behind a live session token, or ``Unauthorized`` saying why not
     (``unauthenticated``, ``session_expired``, ``session_revoked``, ``account_disabled``)."""
     now = now or utcnow()
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
-    if row is None:
+    found = session.execute(  # one round trip for the session and its user: every request
+        select(UserSession, User)
+        .outerjoin(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == hash_token(token))
+    ).first()
+    if found is None:
         raise Unauthorized("unknown session; please log in", code="unauthenticated")
+    row, user = found
     if row.revoked_at is not None:
         raise Unauthorized("this session was logged out; please log in", code="session_revoked")
     if row.expires_at <= now:
         raise Unauthorized("your session has expired; please log in again", code="session_expired")
-    user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("this account is disabled", code="account_disabled")
     # Read-only requests never write (see gridgov.db.session_factory): last_seen is the time of
