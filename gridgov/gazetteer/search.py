@@ -24,6 +24,7 @@ keeps one per database and rebuilds it when the table's row count or largest id 
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,7 @@ from gridgov.gazetteer.normalize import (
     normalize_address,
 )
 
-__all__ = ["Entry", "Gazetteer", "Match", "gazetteer_for", "invalidate"]
+__all__ = ["Entry", "Gazetteer", "Match", "Nearby", "gazetteer_for", "invalidate"]
 
 # Fuzzy stage: at most this many candidates from the character-pair index are scored, and a
 # candidate must share at least this share of the query's character pairs.
@@ -55,6 +56,9 @@ _ABSENT_NUMBER_PENALTY = 5.0
 # Prefix stage: entries looked at per query (in sorted order) before ranking them.
 _MAX_PREFIX_SCAN = 2000
 _TIER = {"exact": 0, "prefix": 1, "pinyin": 1, "fuzzy": 2}
+#: Mean Earth radius (m) and metres per degree of latitude, for distances near a point.
+_EARTH_RADIUS_M = 6_371_008.8
+_M_PER_DEG = math.pi * _EARTH_RADIUS_M / 180.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,18 @@ class Match:
     lat: float
     score: float
     how: str  # "exact" | "prefix" | "fuzzy" | "pinyin"
+
+
+@dataclass(frozen=True, slots=True)
+class Nearby:
+    """An entry near a point (反向地址匹配): the entry and its distance in metres."""
+
+    id: int
+    address: str
+    kind: str
+    lon: float
+    lat: float
+    distance_m: float
 
 
 class _SortedKeys:
@@ -174,6 +190,7 @@ class Gazetteer:
         self._by_initials = _SortedKeys(self._initials)
         self._fuzzy_normalized = _PairIndex(self._normalized)
         self._fuzzy_initials = _PairIndex(self._initials)
+        self._points: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -198,6 +215,42 @@ class Gazetteer:
             hits = self._fuzzy(norm, self._fuzzy_normalized, fuzz.WRatio, limit)
             self._add(found, hits, "fuzzy")
         return self._rank(query, found, limit)
+
+    # --------------------------------------------------------------------------------- nearest
+
+    def nearest(self, lon: float, lat: float, radius_m: float, limit: int = 5) -> list[Nearby]:
+        """The entries within ``radius_m`` metres of the WGS84 point, nearest first (ties by
+        id). A bounding box on the coordinate arrays picks the candidates; their great-circle
+        distances decide."""
+        if not self._entries or limit < 1 or radius_m <= 0:
+            return []
+        if self._points is None:
+            self._points = (
+                np.fromiter((e.lon for e in self._entries), dtype=float, count=len(self)),
+                np.fromiter((e.lat for e in self._entries), dtype=float, count=len(self)),
+            )
+        lons, lats = self._points
+        dlat = radius_m / _M_PER_DEG
+        dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+        near = np.flatnonzero((np.abs(lats - lat) <= dlat) & (np.abs(lons - lon) <= dlon))
+        if not len(near):
+            return []
+        phi1, phi2 = math.radians(lat), np.radians(lats[near])
+        dphi = phi2 - phi1
+        dlam = np.radians(lons[near] - lon)
+        a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
+        dist = 2 * _EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        keep = dist <= radius_m
+        near, dist = near[keep], dist[keep]
+        ids = np.fromiter((self._entries[i].id for i in near), dtype=np.int64, count=len(near))
+        order = np.lexsort((ids, dist))[:limit]
+        out = []
+        for k in order:
+            e = self._entries[int(near[k])]
+            out.append(Nearby(e.id, e.address, e.kind, e.lon, e.lat, round(float(dist[k]), 1)))
+        return out
+
+    # ---------------------------------------------------------------------------------- helpers
 
     @staticmethod
     def _add(found: dict[int, tuple[float, str]], hits: list[tuple[int, float]], how: str) -> None:

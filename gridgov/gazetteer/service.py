@@ -27,10 +27,10 @@ from gridgov.gazetteer import search as search_index
 from gridgov.gazetteer.csvfile import read_rows, write_rows
 from gridgov.gazetteer.models import EntryKind, GazetteerEntry
 from gridgov.gazetteer.normalize import normalize_address, pinyin_initials
-from gridgov.gazetteer.search import Match
+from gridgov.gazetteer.search import Match, Nearby
 from gridgov.geo.chinacrs import Crs, to_wgs84
 
-__all__ = ["MAX_QUERY_LENGTH", "add_entries", "export_csv", "import_csv", "search"]
+__all__ = ["MAX_QUERY_LENGTH", "add_entries", "export_csv", "import_csv", "nearby", "search"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ Progress = Callable[[int, int], None]
 
 MAX_QUERY_LENGTH = 100
 MAX_LIMIT = 100
+#: Reverse lookup (point → nearest addresses): the largest radius and result count asked for.
+MAX_RADIUS_M = 1000.0
+MAX_NEARBY = 20
 _MAX_ADDRESS = 200  # column sizes of gazetteer_entry
 _MAX_NORMALIZED = 200
 _MAX_INITIALS = 100
@@ -321,6 +324,34 @@ def search(session: Session, q: str, limit: int = 10) -> list[Match]:
             "q: the search text has no letters, digits or Chinese characters", field="q"
         )
     return search_index.gazetteer_for(session).search(text, limit)
+
+
+def nearby(
+    session: Session,
+    lon: float,
+    lat: float,
+    radius_m: float = 100.0,
+    limit: int = 5,
+    crs: Crs = "wgs84",
+) -> list[Nearby]:
+    """The entries (door plates, buildings, places) within ``radius_m`` metres of the point,
+    nearest first: the reverse of :func:`search` (反向地址匹配). ``lon``/``lat`` are in ``crs``;
+    the answer is in WGS84, like every stored point. Bad coordinates, a radius outside
+    (0, 1000] m or a limit outside 1..20 are refused (ValidationError)."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValidationError("lon/lat: coordinates must be finite numbers", field="lon/lat")
+    if abs(lon) > 180 or abs(lat) > 90:
+        raise ValidationError(f"lon {lon}, lat {lat} out of range", field="lon/lat")
+    if not (math.isfinite(radius_m) and 0 < radius_m <= MAX_RADIUS_M):
+        raise ValidationError(
+            f"radius_m: must be more than 0 and at most {MAX_RADIUS_M:g}, got {radius_m:g}",
+            field="radius_m",
+        )
+    if not 1 <= limit <= MAX_NEARBY:
+        raise ValidationError(f"limit: must be 1..{MAX_NEARBY}, got {limit}", field="limit")
+    if crs != "wgs84":
+        lon, lat = (float(v) for v in to_wgs84(lon, lat, crs))
+    return search_index.gazetteer_for(session).nearest(lon, lat, radius_m, limit)
 
 
 def export_csv(session: Session, path: str | Path) -> int:

@@ -246,6 +246,8 @@ class _StaticFiles(StaticFiles):
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         path = str(full_path).replace(os.sep, "/")
+        if path.endswith("/pages/mobile/sw.js"):  # the phone app's service worker, scope /m
+            response.headers["Service-Worker-Allowed"] = "/m"
         if "/vendor/" not in path:
             response.headers["Cache-Control"] = "no-cache"
             return response
@@ -281,7 +283,7 @@ def asset_version() -> str:
 
 def _asset_files() -> list[Path]:
     files = [VENDOR_DIR / "maplibre-gl.js", VENDOR_DIR / ECHARTS_FILE]
-    for sub in ("", "lib", "pages"):
+    for sub in ("", "lib", "pages", "pages/mobile"):
         folder = STATIC_DIR / sub
         if folder.is_dir():
             files += [p for p in folder.iterdir() if p.suffix in (".js", ".css")]

@@ -240,6 +240,24 @@ def wait_submitted(mp: MapPage) -> str:
     return str(mp.page.locator(".m-last-report").inner_text())
 
 
+def wait_offline_ready(mp: MapPage) -> None:
+    """Wait until the app's service worker (pages/mobile/sw.js) has kept the app and controls
+    the page: from now on /m opens without network."""
+    mp.page.wait_for_function(
+        """async () => {
+            const sw = navigator.serviceWorker;
+            if (!sw || !sw.controller || window.gridgov.offline?.state !== 'ready') return false;
+            const names = await caches.keys();
+            for (const name of names.filter((n) => n.startsWith('gridgov-m-'))) {
+                const cache = await caches.open(name);
+                if (await cache.match('/m')) return true;
+            }
+            return false;
+        }""",
+        timeout=20_000,
+    )
+
+
 def wait_outbox(mp: MapPage, n: int, timeout: int = 20_000) -> None:
     mp.page.wait_for_function(
         "(n) => document.querySelector('.m-outbox')?.dataset.count === String(n)",
@@ -263,9 +281,25 @@ def test_supervisor_reports_with_photo_and_gps(
     assert page.locator(".m-tab.active").get_attribute("data-tab") == "report"
     assert form.locator('input[type="file"]').get_attribute("capture") == "environment"
 
-    # GPS → the grid, its community; the small map draws our own layers.
+    # GPS → the grid, its community, the nearest known address (the gazetteer's door plates
+    # and buildings within 100 m, GET /api/gazetteer/reverse); the small map draws our own layers.
     wait_grid(mp, g.code)
     assert g.community_name in page.locator(".m-place-grid").inner_text()
+    status, where = api_call(
+        demo_server,
+        "GET",
+        f"/api/gazetteer/reverse?lon={g.lon}&lat={g.lat}&radius_m=100&limit=1",
+        token=login_token(demo_server, sup.username),
+    )
+    assert status == 200 and where["grid"]["code"] == g.code, where
+    if where["results"]:
+        nearest = where["results"][0]["address"]
+        page.wait_for_function(
+            "(a) => document.querySelector('.m-place-address')?.dataset.address === a",
+            arg=nearest,
+            timeout=15_000,
+        )
+        assert page.locator(".m-place-address .m-address").inner_text() == nearest
     page.wait_for_function("() => document.querySelector('.m-report-map canvas')")
 
     # Nothing is sent while required fields are missing.
@@ -364,6 +398,7 @@ def test_offline_report_is_queued_and_sent_exactly_once(
     context = page.context
     form = page.locator("#m-report-form")
     wait_grid(mp, g.code)
+    wait_offline_ready(mp)
     pick_subclass(mp)
     keys: list[str] = []
     page.on(
@@ -400,6 +435,19 @@ def test_offline_report_is_queued_and_sent_exactly_once(
     page.locator(".m-resend").click()
     page.wait_for_timeout(300)
     assert outbox_count(mp) == 1
+
+    # Reloaded without network, the app still opens (its service worker kept the page, the
+    # modules, the labels and the styles) with the report form and the queue; the map waits.
+    page.reload()
+    page.wait_for_function("() => window.gridgov && window.gridgov.settled()", timeout=20_000)
+    assert page.title().startswith("监督员")
+    assert form.is_visible() and form.locator('button[type="submit"]').is_visible()
+    assert page.locator(".m-net").get_attribute("data-online") == "false"
+    wait_outbox(mp, 1)
+    assert page.locator(".m-map-offline").is_visible()
+    assert mp.js("() => navigator.serviceWorker.controller !== null")
+    mp.screenshot("offline-start")
+    assert cases_described(demo_server, sup.username, g.code, text) == []
 
     # The network is back: `online` sends it, with the key made when submit was pressed.
     context.set_offline(False)

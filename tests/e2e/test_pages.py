@@ -374,7 +374,7 @@ def _used_keys() -> set[str]:
     for path in (WEB / "templates").glob("*.html"):
         used |= set(_TEMPLATE_KEY.findall(path.read_text("utf-8")))
     scripts = [WEB / "static" / "map.js", *(WEB / "static" / "lib").glob("*.js")]
-    scripts += (WEB / "static" / "pages").glob("*.js")
+    scripts += (WEB / "static" / "pages").rglob("*.js")
     for path in scripts:
         for key in _LITERAL.findall(path.read_text("utf-8")):
             if key.split(".")[0] in prefixes:

@@ -315,3 +315,37 @@ def test_logged_in_resident_sees_own_reports(page_factory: Any, demo_server: Dem
     assert page.locator(f'.r-my .r-my-list li[data-case-no="{no}"]').count() == 1
     mp.screenshot("track-account")
     mp.assert_clean()
+
+
+def test_gps_fills_in_the_nearest_address_and_the_grid(
+    page_factory: Any, demo_server: DemoServer
+) -> None:
+    """Standing at a door plate of the gazetteer, 使用我现在的位置 names it and its grid
+    (GET /api/gazetteer/reverse, anonymous)."""
+    from sqlalchemy import select
+
+    from gridgov.db import session_scope
+    from gridgov.gazetteer.models import GazetteerEntry
+    from gridgov.regions.geocode import geocode
+
+    with session_scope(demo_server.engine) as s:
+        entry = s.execute(
+            select(GazetteerEntry.address, GazetteerEntry.lon, GazetteerEntry.lat)
+            .order_by(GazetteerEntry.id)
+            .limit(1)
+        ).one()
+        grid = geocode(s, entry.lon, entry.lat)["grid"]["code"]
+    mp = phone_at(page_factory, demo_server, "resident-near", entry.lon, entry.lat)
+    page = mp.page
+    open_page(mp, "/report", "(anonymous, nearest address)")
+    form = page.locator("#r-report-form")
+    page.locator(".r-gps").click()
+    near = form.locator(".r-near")
+    near.wait_for(timeout=15_000)
+    assert near.get_attribute("data-address") == entry.address
+    assert form.locator(".place-picker .picker-name").inner_text() == entry.address
+    assert grid in form.locator(".place-picker .picker-grid").inner_text()
+    assert "约 0 米" in near.inner_text()
+    mp.wait_settled()
+    mp.screenshot("near")
+    mp.assert_clean()

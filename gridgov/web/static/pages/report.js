@@ -2,7 +2,8 @@
 //
 // A resident reports a problem: photos (uploaded at once, anonymous uploads are rate limited by
 // the server), the place (my GPS position, an address search or a pin on a small map; the grid
-// is shown so the reporter sees where it goes), the kind of problem (a short list of common ones
+// and, for a GPS fix or a pin, the nearest known door plate or building, report/near.js, are
+// shown so the reporter sees where it goes), the kind of problem (a short list of common ones
 // or a search by name / pinyin initials), a description and, if they like, a name and phone for
 // the answer. POST /api/public/reports with an Idempotency-Key kept with the draft until it
 // succeeds (a resubmit after a network error never files it twice) answers the case number and
@@ -17,6 +18,7 @@ import { t } from "../lib/i18n.js";
 import { showError, toast } from "../lib/notice.js";
 import { photoPicker, placePicker, subclassPicker } from "../lib/pickers.js";
 import { formatDateTime } from "../lib/time.js";
+import { nearAddress, nearest, placeWith } from "./report/near.js";
 
 /** Common problems offered as one tap (event subclasses; names come from the taxonomy). */
 export const COMMON = ["0102", "0114", "0104", "0109", "0401", "0402", "0408", "0505", "0506", "0201", "0601", "0603"];
@@ -133,6 +135,7 @@ export async function mount(ctx) {
     t("resident.use_gps"),
   );
   const gpsStatus = h("span", { class: "muted r-gps-status", "aria-live": "polite" });
+  const near = nearAddress(place, (value) => bound.setValues({ place: value }));
   const commonBox = h("div", { class: "r-common", role: "group" });
   const subclass = subclassPicker("subclass", {
     required: true,
@@ -160,7 +163,7 @@ export async function mount(ctx) {
     "form",
     { id: "r-report-form", class: "r-form card" },
     field("resident.photos", photos, { hint: "resident.photos_hint" }),
-    field("resident.place", h("div", { class: "r-place" }, h("div", { class: "r-gps-row" }, gpsButton, gpsStatus), place), {
+    field("resident.place", h("div", { class: "r-place" }, h("div", { class: "r-gps-row" }, gpsButton, gpsStatus), place, near.note), {
       required: true,
     }),
     field("resident.subclass", h("div", { class: "r-subclass" }, commonBox, subclass), { required: true }),
@@ -261,22 +264,10 @@ export async function mount(ctx) {
       async (pos) => {
         const lon = Math.round(pos.coords.longitude * 1e7) / 1e7;
         const lat = Math.round(pos.coords.latitude * 1e7) / 1e7;
-        let where = null;
-        try {
-          where = await getJSON(`/api/geocode${query({ lon, lat })}`, { auth: "none" });
-        } catch (err) {
-          showError(err);
-        }
-        bound.setValues({
-          place: {
-            lon,
-            lat,
-            address: "",
-            grid_code: where && where.grid ? where.grid.code : null,
-            grid_name: where && where.grid ? where.grid.name : null,
-            community: where && where.community ? where.community.name : null,
-          },
-        });
+        near.lookedUp(lon, lat); // one request: the grid and the nearest address together
+        const where = await nearest(lon, lat);
+        bound.setValues({ place: placeWith({ lon, lat, address: "" }, where) });
+        near.draw();
         gpsStatus.textContent = t("resident.gps_done", { accuracy: Math.round(pos.coords.accuracy || 0) });
         gpsButton.disabled = false;
       },
@@ -411,6 +402,7 @@ export async function mount(ctx) {
   ctx.onLanguage(() => {
     drawMy();
     drawCommon(null);
+    near.draw();
   });
 
   // The common problems need the taxonomy's names; the form works without them.
