@@ -8,7 +8,6 @@ caller's jurisdiction and the query): a map panning back and forth, or reloading
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Literal
 
 import orjson
@@ -20,6 +19,7 @@ from gridgov.components import mapping
 from gridgov.deps import CurrentUser, SessionDep
 from gridgov.errors import ValidationError
 from gridgov.regions.api import GEOJSON, parse_bbox
+from gridgov.regions.map_levels import etag_matches, weak_etag
 
 router = APIRouter(tags=["components"])
 
@@ -72,24 +72,11 @@ def components_layer(
     version = mapping.data_version(session)
     # Sorted: a frozenset's order differs between worker processes (string hashing).
     who = (scope.all, *(sorted(x) for x in (scope.prefixes, scope.grids, scope.departments)))
-    key = repr((version.token, who, box, zoom, level, limit)).encode()
-    etag = f'W/"{hashlib.sha1(key, usedforsecurity=False).hexdigest()[:24]}"'
+    etag = weak_etag(version.token, who, box, zoom, level, limit)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body = mapping.component_layer(
         session, scope, box, zoom=zoom, level=level, limit=limit, version=version
     )
     return Response(orjson.dumps(body), media_type=GEOJSON, headers=headers)
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    """If-None-Match holds ``etag`` (weak comparison) or is ``*``."""
-    if not header:
-        return False
-    wanted = etag.removeprefix("W/")
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
-            return True
-    return False

@@ -27,8 +27,6 @@ ranges (no migration needed).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,17 +37,24 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.scope import Scope, filter_by_scope
-from gridgov.codes.admin import Level
 from gridgov.components.models import Component, ComponentState, ComponentStateEvent
 from gridgov.geo.files import BBox
+from gridgov.regions.map_levels import (
+    LRU,
+    PREFIX_LENGTH,
+    REGION_LEVEL,
+    engine_key,
+    regions_version,
+)
+from gridgov.regions.map_levels import (
+    level_for_zoom as _level_for_zoom,
+)
 from gridgov.regions.models import Region, UnitGrid
 from gridgov.regions.service import current_grid_filter, latest_revision_id
 from gridgov.taxonomy.models import Kind, Subclass, TaxonomyClass
 
 MapLevel = Literal["street", "community", "grid", "points"]
 AGGREGATE_LEVELS: tuple[MapLevel, ...] = ("street", "community", "grid")
-#: Digits of a unit grid code that name its street (6 district + 3) and community (+ 3).
-PREFIX_LENGTH = {"street": 9, "community": 12}
 
 #: Zoom at which each level starts (below COMMUNITY_ZOOM: streets).
 COMMUNITY_ZOOM = 12.0
@@ -131,11 +136,7 @@ def _component_counts(session: Session) -> tuple[int, int, int]:
 
 def data_version(session: Session, names: Names | None = None) -> Version:
     """The current :class:`Version` of the layer's data."""
-    regions = session.execute(
-        select(func.count(), func.max(Region.id), func.sum(Region.area_m2)).where(
-            Region.level.in_((Level.STREET, Level.COMMUNITY))
-        )
-    ).one()
+    regions = regions_version(session)
     names = names or _names(session)
     digest = hashlib.sha1(
         repr((sorted(names.classes.items()), sorted(names.subclasses.items()))).encode(),
@@ -144,7 +145,7 @@ def data_version(session: Session, names: Names | None = None) -> Version:
     return Version(
         components=_component_counts(session),
         grids=latest_revision_id(session),
-        regions=tuple(regions),
+        regions=regions,
         names=digest,
     )
 
@@ -152,36 +153,9 @@ def data_version(session: Session, names: Names | None = None) -> Version:
 # --------------------------------------------------------------------------- caches
 
 
-class _LRU:
-    """A small thread-safe LRU map (values are computed outside the lock)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            if key not in self._data:
-                return None
-            self._data.move_to_end(key)
-            return self._data[key]
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_groups = _LRU(CACHE_SIZE)  # (engine, scope) → the latest _Counts
-_features = _LRU(CACHE_SIZE)  # (engine, scope, versions, level) → features with their points
-_places = _LRU(CACHE_SIZE)  # (engine, level, grid revision or region version) → places
+_groups = LRU(CACHE_SIZE)  # (engine, scope) → the latest _Counts
+_features = LRU(CACHE_SIZE)  # (engine, scope, versions, level) → features with their points
+_places = LRU(CACHE_SIZE)  # (engine, level, grid revision or region version) → places
 
 
 def invalidate() -> None:
@@ -189,10 +163,6 @@ def invalidate() -> None:
     _groups.clear()
     _features.clear()
     _places.clear()
-
-
-def _engine_key(session: Session) -> str:
-    return str(session.get_bind().engine.url)
 
 
 # --------------------------------------------------------------------------- aggregates
@@ -263,7 +233,7 @@ def grid_groups(session: Session, scope: Scope, version: Version) -> dict[str, G
     (no deletion, no row committed late under an older id); otherwise the GROUP BY runs again.
     The result is shared: do not change it.
     """
-    key = (_engine_key(session), scope)
+    key = (engine_key(session), scope)
     cached: _Counts | None = _groups.get(key)
     if cached is not None and cached.components == version.components:
         return cached.groups
@@ -363,7 +333,7 @@ def places(session: Session, level: MapLevel, version: Version) -> dict[str, Pla
     """Code → representative point and name of every current unit grid, community or street
     (``shapely.point_on_surface``: always inside the polygon; cached per grid revision or
     region version)."""
-    key = (_engine_key(session), level, version.grids if level == "grid" else version.regions)
+    key = (engine_key(session), level, version.grids if level == "grid" else version.regions)
     cached = _places.get(key)
     if cached is not None:
         return dict(cached)
@@ -372,7 +342,7 @@ def places(session: Session, level: MapLevel, version: Version) -> dict[str, Pla
             current_grid_filter(select(UnitGrid.code, UnitGrid.name, UnitGrid.geom))
         ).all()
     else:
-        region_level = Level.STREET if level == "street" else Level.COMMUNITY
+        region_level = REGION_LEVEL[level]
         rows = session.execute(
             select(Region.code, Region.name, Region.geom).where(Region.level == region_level)
         ).all()
@@ -408,7 +378,7 @@ def level_features(
     """One GeoJSON point feature per group of ``level`` (street, community or grid) in
     ``scope``, biggest first (cached per version; shared: do not change it). A group whose code
     has no current place (a retired grid) is drawn at its components' mean point."""
-    key = (_engine_key(session), scope, version.components, version.grids, version.regions, level)
+    key = (engine_key(session), scope, version.components, version.grids, version.regions, level)
     cached = _features.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -514,17 +484,18 @@ def point_features(
 # --------------------------------------------------------------------------- the layer
 
 
+#: Where each level starts, finest first (below COMMUNITY_ZOOM: streets).
+ZOOM_BANDS = (
+    (POINT_ZOOM, "points"),
+    (GRID_ZOOM, "grid"),
+    (COMMUNITY_ZOOM, "community"),
+    (0.0, "street"),
+)
+
+
 def level_for_zoom(zoom: float | None) -> MapLevel:
     """The level drawn at a zoom: streets, communities, unit grids, then points."""
-    if zoom is None:
-        return "grid"
-    if zoom >= POINT_ZOOM:
-        return "points"
-    if zoom >= GRID_ZOOM:
-        return "grid"
-    if zoom >= COMMUNITY_ZOOM:
-        return "community"
-    return "street"
+    return _level_for_zoom(zoom, ZOOM_BANDS, "grid")  # type: ignore[return-value]
 
 
 def component_layer(

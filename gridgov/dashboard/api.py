@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -67,11 +67,16 @@ def density(
     user: CurrentUser,
     settings: SettingsDep,
     days: Annotated[int, Query(ge=1, le=366, description="reported in the last N days")] = 30,
+    level: Annotated[
+        Literal["grid", "community", "street"],
+        Query(description="counts per unit grid, or summed per community or street"),
+    ] = "grid",
 ) -> DensityRead:
     """Case counts per unit grid for a choropleth (grid code → reported in the last ``days``
-    days, open now, overdue now), with the maxima for the colour scale."""
+    days, open now, overdue now), with the maxima for the colour scale; per community or
+    street code with ``level`` (the map of a whole city at low zoom)."""
     scope, clock = _context(session, user, settings)
-    return DensityRead.model_validate(service.density(session, scope, clock, days))
+    return DensityRead.model_validate(service.density(session, scope, clock, days, level))
 
 
 @router.get(

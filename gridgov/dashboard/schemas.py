@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -103,10 +104,12 @@ class GridDensity(BaseModel):
 
 
 class DensityRead(BaseModel):
-    """Cases per unit grid (choropleth): ``grids`` maps grid code → counts."""
+    """Cases per unit grid (choropleth): ``grids`` maps grid code → counts (community or
+    street code at those levels)."""
 
     since: datetime
     days: int
     at: datetime
+    level: Literal["grid", "community", "street"] = "grid"
     grids: dict[str, GridDensity]
     max: GridDensity

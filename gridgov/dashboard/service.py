@@ -28,6 +28,7 @@ from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.cases.workflow import OPEN, Action
 from gridgov.dashboard import indicators
 from gridgov.departments.models import Department
+from gridgov.regions.map_levels import prefix_of
 from gridgov.regions.models import Region
 from gridgov.taxonomy.models import Kind, Subclass
 from gridgov.workcalendar import light
@@ -279,9 +280,12 @@ def summary(session: Session, scope: Scope, clock: Clock) -> dict[str, Any]:
     }
 
 
-def density(session: Session, scope: Scope, clock: Clock, days: int) -> dict[str, Any]:
+def density(
+    session: Session, scope: Scope, clock: Clock, days: int, level: str = "grid"
+) -> dict[str, Any]:
     """Cases per unit grid for a choropleth: reported in the last ``days`` days (today
-    included), open now, and open with a red light now."""
+    included), open now, and open with a red light now. ``level`` community or street: summed
+    per community or street (by grid-code prefix), for a map showing a city."""
     since = clock.day_start(clock.today - timedelta(days=days - 1))
     grids: dict[str, dict[str, int]] = {}
 
@@ -308,10 +312,28 @@ def density(session: Session, scope: Scope, clock: Clock, days: int) -> dict[str
     for code, n, overdue in session.execute(scoped(current, scope)):
         e = entry(code)
         e["open"], e["overdue"] = int(n), int(overdue or 0)
+    if level != "grid":
+        grids = _roll_up(grids, level)
     maxima = {
         k: max((g[k] for g in grids.values()), default=0) for k in ("reported", "open", "overdue")
     }
-    return {"since": since, "days": days, "at": clock.now, "grids": grids, "max": maxima}
+    return {
+        "since": since,
+        "days": days,
+        "at": clock.now,
+        "level": level,
+        "grids": grids,
+        "max": maxima,
+    }
+
+
+def _roll_up(grids: dict[str, dict[str, int]], level: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for code, counts in grids.items():
+        total = out.setdefault(prefix_of(code, level), {"reported": 0, "open": 0, "overdue": 0})
+        for k, n in counts.items():
+            total[k] += n
+    return out
 
 
 def map_cases(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -14,7 +14,8 @@ from gridgov.deps import SessionDep
 from gridgov.errors import ValidationError
 from gridgov.geo.geojson import feature_collection
 from gridgov.regions import geocode as geocoding
-from gridgov.regions import service
+from gridgov.regions import grid_layer, service
+from gridgov.regions.map_levels import etag_matches, weak_etag
 from gridgov.regions.models import GridSet, GridSetKind, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
 from gridgov.roads.models import Road
@@ -137,39 +138,57 @@ def get_region(session: SessionDep, code: str) -> dict[str, Any]:
     return _region_dicts(session, [service.get_region(session, code)])[0]
 
 
-@router.get("/grids.geojson", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@router.get(
+    "/grids.geojson",
+    response_class=Response,
+    responses={
+        200: {"content": {GEOJSON: {}}},
+        304: {"description": "unchanged since the ETag sent in If-None-Match"},
+    },
+)
 def grids_geojson(
+    request: Request,
     session: SessionDep,
     bbox: BBoxQuery = None,
     region: Annotated[str | None, Query(description="district/street/community code")] = None,
     at: Annotated[
         datetime | None, Query(description="the layout valid at this time (ISO 8601)")
     ] = None,
+    zoom: Annotated[
+        float | None, Query(ge=0, le=24, description="the map's zoom; chooses the level")
+    ] = None,
+    level: Annotated[
+        Literal["auto", "street", "community", "grid"],
+        Query(description="auto (by zoom; unit grids without one), or one level"),
+    ] = "auto",
 ) -> Response:
-    """Current unit grids (or those valid at ``at``) by bounding box and/or region."""
+    """Unit grids by bounding box and/or region, for a map view.
+
+    At ``level=grid`` (zoom ≥ 13, or no zoom): the current unit grids (or those valid at
+    ``at``), at most 20,000, from a box at most 1° wide. At ``community`` (zoom 11–13) or
+    ``street`` (below 11): one feature per community or street meeting the box, its outline
+    simplified for the zoom, with ``grids`` (its current unit grids), ``name`` and
+    ``area_m2``. Foreign members: ``level``, ``total`` (unit grids covered), ``bbox``.
+    Revalidated by ETag."""
     if at is not None and at.tzinfo is None:
         raise ValidationError(
             "at must carry a time zone, e.g. 2026-11-22T08:00:00+08:00", field="at"
         )
-    rows = service.list_grids(
-        session, bbox=parse_bbox(bbox), region_code=region, at=at, limit=MAX_FEATURES + 1
-    )
-    if len(rows) > MAX_FEATURES:
-        raise ValidationError(
-            f"more than {MAX_FEATURES} grids match; narrow the bbox or choose a region",
-            field="bbox",
-        )
-    comm = {r.id: r.code for r in session.execute(select(Region.id, Region.code))}
-    props = [
-        {
-            "code": g.code,
-            "name": g.name,
-            "community_code": comm.get(g.community_id),
-            "area_m2": round(g.area_m2, 1),
-        }
-        for g in rows
-    ]
-    return _geojson(feature_collection([g.geom for g in rows], props))
+    chosen = grid_layer.level_for(zoom, level)
+    if at is not None and chosen != "grid":
+        raise ValidationError("at applies to unit grids only (level=grid)", field="at")
+    box = parse_bbox(bbox)
+    grid_layer.check_bbox(box, chosen)
+    token = grid_layer.version(session)
+    etag = weak_etag(token, chosen, box, region, at and at.isoformat())
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if chosen == "grid":
+        layer = grid_layer.grid_features(session, box, region, at)
+    else:
+        layer = grid_layer.outline_features(session, chosen, box, region, token)
+    return Response(content=layer.body, media_type=GEOJSON, headers=headers)
 
 
 class GridOut(BaseModel):

@@ -181,7 +181,6 @@ PAGES: Final[tuple[Page, ...]] = (
         None,
         maplibre=True,
         nav=_who(*STAFF),
-        legacy_template="map.html",
     ),
 )
 PAGES_BY_ID: Final = {p.id: p for p in PAGES}
@@ -603,30 +602,6 @@ def index(request: Request) -> RedirectResponse:
     """The logged-in user's home page by role, else the login page."""
     viewer = viewer_of(request)
     return RedirectResponse(home_for(viewer.role if viewer else None), status_code=302)
-
-
-@router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request) -> HTMLResponse:
-    """网格地图: the district's regions and grids on a MapLibre map of our own layers."""
-    missing = missing_vendor_files()
-    if missing:
-        body = render(
-            "not_built.html",
-            command=BUILD_COMMAND,
-            missing=", ".join(f"gridgov/web/static/vendor/{m}" for m in missing),
-        )
-        return HTMLResponse(body, status_code=503)
-    lang = _page_language(request)
-    viewer = viewer_of(request)
-    body = render(
-        "map.html",
-        raw={"user_block": _user_block(viewer, PAGES_BY_ID["map"], translations_of(lang))},
-        lang=lang,
-        title=str(translations_of(lang).get("app.title", "gridgov")),
-        timezone=_timezone(request),
-        v=asset_version(),
-    )
-    return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
 
 
 for _page in PAGES:

@@ -44,10 +44,21 @@ def _get(url: str) -> tuple[bytes, float]:
 def test_page_loads_draws_grids_and_stays_local(map_page: MapPage, demo_server: DemoServer) -> None:
     load_s = map_page.open("/map")  # public; / goes to the login page or the role's home
     assert map_page.page.url.endswith("/map")
-    assert map_page.page.title().startswith("网格化城市治理平台")
+    assert map_page.page.title() == "网格地图 · 网格化城市治理平台"  # in the shell
+    assert map_page.page.locator(".topbar #lang-select").is_visible()
+    assert map_page.page.locator('.topbar a.login-link[href^="/login"]').is_visible()
     initial_zoom = map_page.js("() => window.gridgov.map.getZoom()")
     map_page.screenshot("initial")
 
+    # At district zoom: one outline per community with its grid count, not the grids.
+    if initial_zoom < 13:
+        layer = map_page.js("() => window.gridgov.grids()")
+        assert layer["level"] in ("community", "street"), layer
+        total = map_page.js(
+            "() => window.gridgov.data.gridarea.features"
+            ".reduce((n, f) => n + f.properties.grids, 0)"
+        )
+        assert total == demo_server.grid_count
     # Regions are drawn at every zoom; grids appear from zoom 13.
     sources = map_page.js(
         "() => ['district', 'street', 'community'].map("
@@ -67,6 +78,7 @@ def test_page_loads_draws_grids_and_stays_local(map_page: MapPage, demo_server: 
     extent = json.loads(_get(demo_server.base_url + "/api/map/extent")[0])
     bbox = ",".join(f"{v:.6f}" for v in extent["bbox"])
     body, grids_s = _get(f"{demo_server.base_url}/api/grids.geojson?bbox={bbox}")
+    area, area_s = _get(f"{demo_server.base_url}/api/grids.geojson?bbox={bbox}&zoom=12")
     features = len(json.loads(body)["features"])
     assert features == demo_server.grid_count
     print(
@@ -82,6 +94,8 @@ def test_page_loads_draws_grids_and_stays_local(map_page: MapPage, demo_server: 
                 "full_extent_grids_geojson_bytes": len(body),
                 "full_extent_grids_geojson_s": round(grids_s, 3),
                 "full_extent_grids_features": features,
+                "district_zoom_communities_bytes": len(area),
+                "district_zoom_communities_s": round(area_s, 3),
             },
             ensure_ascii=False,
         )
@@ -185,7 +199,7 @@ def test_server_error_is_shown(map_page: MapPage, demo_server: DemoServer) -> No
     missing = demo_server.grid.community_code + "99"
     map_page.page.fill("#search-input", missing)
     map_page.page.press("#search-input", "Enter")
-    toast = map_page.page.locator("#toast")
+    toast = map_page.page.locator("#toasts .toast-error")
     toast.wait_for()
     assert toast.get_attribute("data-code") == "unknown_grid"
     text = toast.inner_text()
@@ -205,7 +219,7 @@ def test_english_switch_changes_labels_and_is_remembered(
     map_page.page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert map_page.page.locator("#search button[type=submit]").inner_text() == "Search"
     assert map_page.page.get_by_label("Unit grids").is_visible()
-    assert map_page.page.title() == "gridgov · Grid map"
+    assert map_page.page.title() == "Grid map · gridgov · Grid governance"
 
     map_page.page.reload()
     map_page.wait_settled()

@@ -2,8 +2,9 @@
 // usable at 1280×800).
 //
 //   live counts     today reported / registered / closed, open, 黄灯, 红灯, and 督办 levels
-//   map             case density per unit grid (choropleth: GET /api/dashboard/density over
-//                   GET /api/grids.geojson), open cases as points coloured by light
+//   map             case density (choropleth: GET /api/dashboard/density?level=… over the grid
+//                   layer by view, lib/grid_tiles.js: per community or street at low zoom, per
+//                   unit grid from zoom 13), open cases as points coloured by light
 //                   (GET /api/dashboard/cases.geojson); our own layers only, no tiles
 //   rankings        departments by 按期结案率 with the indicator's definition beside the numbers,
 //                   streets by open and overdue cases (GET /api/dashboard/summary)
@@ -25,6 +26,7 @@ import { formatNumber, h, tx } from "../lib/dom.js";
 import { bindForm, buttons, field, textarea } from "../lib/form.js";
 import { label, language, t } from "../lib/i18n.js";
 import { background, ensureECharts } from "../lib/lazy.js";
+import { gridLevel, gridLoader } from "../lib/grid_tiles.js";
 import { ensureMapLibre } from "../lib/maps.js";
 import { showError, toast } from "../lib/notice.js";
 import { formatDate, formatDateTime } from "../lib/time.js";
@@ -180,7 +182,9 @@ function countsOf(data) {
 
 export async function mount(ctx) {
   const canSupervise = ctx.user.role === "leader";
-  const cache = { summary: null, density: null, cases: null, grids: null };
+  const cache = { summary: null, density: null, cases: null, grids: null, level: "community" };
+  const densities = {}; // level → the last density answer of that level
+  let gridsLoader = null;
   const view = { metric: "reported", showCases: true, selectedGrid: null };
   let map = null; // set once the map's style has loaded (feature states need it)
   let charts = { trend: null, top: null };
@@ -681,8 +685,6 @@ export async function mount(ctx) {
   /** The map, after the first view: MapLibre, the outlines, then the district's grids (the
    * biggest download of the screen) for the density colours. */
   async function buildMap() {
-    const grids = getJSON("/api/grids.geojson");
-    grids.catch(() => {}); // awaited below; an early failure is not "unhandled"
     const [maplibregl, extent, district, street] = await Promise.all([
       ensureMapLibre(),
       getJSON("/api/map/extent"),
@@ -729,9 +731,19 @@ export async function mount(ctx) {
       selectGrid(grid ? grid.properties : null);
     });
     drawCases();
-    cache.grids = await grids;
-    map.getSource("grid").setData(cache.grids);
-    drawDensity();
+    gridsLoader = gridLoader({
+      minLevel: "community",
+      onError: showError,
+      onData: async (collection, level) => {
+        cache.grids = collection;
+        cache.level = level;
+        map.getSource("grid").setData(collection);
+        if (!densities[level]) await loadDensity(level);
+        drawDensity();
+      },
+    });
+    map.on("moveend", () => gridsLoader.schedule(map));
+    await gridsLoader.refresh(map);
     await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
   }
 
@@ -742,7 +754,7 @@ export async function mount(ctx) {
     legend.querySelector(".legend-title").textContent = t(`leader.map.metric.${view.metric}`, {
       days: DENSITY_DAYS,
     });
-    const density = cache.density;
+    const density = densities[cache.level];
     if (!map || !density || !cache.grids) return;
     const max = density.max[view.metric] || 0;
     legendMax.textContent = formatNumber(max);
@@ -762,7 +774,8 @@ export async function mount(ctx) {
       gridInfo.hidden = true;
       return;
     }
-    const counts = (cache.density && cache.density.grids[props.code]) || {
+    const density = densities[cache.level];
+    const counts = (density && density.grids[props.code]) || {
       reported: 0,
       open: 0,
       overdue: 0,
@@ -790,16 +803,27 @@ export async function mount(ctx) {
   // --- loading ------------------------------------------------------------------------------
 
   async function loadData() {
-    const [summary, density, cases] = await Promise.all([
+    const level = map ? gridLevel(Math.max(map.getZoom(), 11)) : cache.level;
+    const [summary, , cases] = await Promise.all([
       getJSON("/api/dashboard/summary"),
-      getJSON(`/api/dashboard/density${query({ days: DENSITY_DAYS })}`),
+      loadDensity(level),
       getJSON("/api/dashboard/cases.geojson"),
     ]);
     cache.summary = summary;
-    cache.density = density;
     cache.cases = cases;
     lastRefresh = Date.now();
     drawAll();
+  }
+
+  /** Case counts per unit grid, or summed per community (the map's level). */
+  async function loadDensity(level) {
+    const density = await getJSON(
+      `/api/dashboard/density${query({ days: DENSITY_DAYS, level })}`,
+    );
+    for (const key of Object.keys(densities)) delete densities[key]; // older levels are stale
+    densities[level] = density;
+    if (level === "grid" || !cache.density) cache.density = density;
+    return density;
   }
 
   function drawAll() {
@@ -1104,12 +1128,17 @@ export async function mount(ctx) {
     if (dialogCase) drawDialog();
   });
   window.addEventListener("resize", resizeCharts);
-  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pagehide", () => {
+    disconnect();
+    gridsLoader?.destroy();
+  });
 
   window.gridgov.leader = {
     live,
     view,
     cache,
+    densities,
+    grids: () => gridsLoader,
     refresh: () => loadData(),
     openSupervise,
     reconnect: connect,
