@@ -73,6 +73,7 @@ export function departmentsTab(panel) {
   async function loadDepartments() {
     state.departments = await getJSON("/api/departments");
     drawDepartments();
+    routing.drawRules(); // the rules table shows department names: the rules may have come first
   }
 
   function drawDepartments() {
