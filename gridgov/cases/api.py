@@ -13,9 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.accounts.models import Role
+from gridgov.accounts.models import Role, User
+from gridgov.accounts.permissions import ANY_STAFF
 from gridgov.accounts.service import mask_phone
 from gridgov.cases import dispatching, queries, service
 from gridgov.cases.models import Case, CaseEvent
@@ -113,11 +115,24 @@ def case_read(case: Case, lights: Mapping[str, str | None] | None = None) -> Cas
     return CaseRead.model_validate(data)
 
 
-def _event_read(row: CaseEvent) -> EventRead:
+def _actor_names(session: Session, viewer: User, events: list[CaseEvent]) -> dict[int, str]:
+    """Display names of the events' actors, in one query, for staff viewers only (a resident
+    reading their own case sees roles, never the names of the staff who handled it)."""
+    if viewer.role not in ANY_STAFF:
+        return {}
+    ids = sorted({e.actor_user_id for e in events if e.actor_user_id})
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {uid: name for uid, name in rows}
+
+
+def _event_read(row: CaseEvent, names: Mapping[int, str]) -> EventRead:
     return EventRead(
         seq=row.seq,
         action=row.action,
         actor_user_id=row.actor_user_id,
+        actor_name=names.get(row.actor_user_id or 0),
         role=row.role,
         at=row.at,
         from_state=row.from_state,
@@ -134,9 +149,10 @@ def _detail(session: Session, user: CurrentUser, case_no: str) -> CaseDetailRead
     lights = {x.step: x.light for x in deadlines if x.stopped_at is None}
     base = case_read(d.case, lights).model_dump()
     linked = service.linked_component(session, d.case)
+    names = _actor_names(session, user, d.events)
     return CaseDetailRead(
         **base,
-        events=[_event_read(e) for e in d.events],
+        events=[_event_read(e, names) for e in d.events],
         deadlines=deadlines,
         allowed_actions=d.allowed,
         component=CaseComponentRead(**linked.summary()) if linked else None,

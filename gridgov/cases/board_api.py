@@ -182,7 +182,7 @@ def _worst(lights: Iterable[str | None]) -> str | None:
     return max(lights, key=lambda x: _RANK.get(x, 0), default=None)
 
 
-def _yellow_ids(session: Session, candidates: Any, now: datetime) -> list[int]:
+def yellow_ids(session: Session, candidates: Any, now: datetime) -> list[int]:
     """Ids among ``candidates`` (a ``select(Case.id)``) with a yellow and no red step."""
     stmt = candidates.where(Case.state.in_(OPEN), ~_running(now, overdue=True))
     stmt = stmt.where(_running(now, overdue=False))
@@ -201,9 +201,9 @@ def _with_light(session: Session, stmt: Any, light: Light | None, now: datetime)
     if light == "red":
         return stmt.where(Case.state.in_(OPEN), _running(now, overdue=True))
     if light == "yellow":
-        return stmt.where(Case.id.in_(_yellow_ids(session, stmt, now)))
+        return stmt.where(Case.id.in_(yellow_ids(session, stmt, now)))
     if light == "green":
-        yellow = _yellow_ids(session, stmt, now)
+        yellow = yellow_ids(session, stmt, now)
         return stmt.where(
             Case.state.in_(OPEN), ~_running(now, overdue=True), Case.id.not_in(yellow)
         )
@@ -266,7 +266,7 @@ def board_counts(
         .where(Case.id.in_(select(ids.c.id)), Case.state.in_(OPEN), _running(now, overdue=True))
     )
     lights = {
-        "yellow": len(_yellow_ids(session, base, now)),
+        "yellow": len(yellow_ids(session, base, now)),
         "red": int(session.scalar(red) or 0),
     }
     return BoardCounts(queues=queues, lights=lights)

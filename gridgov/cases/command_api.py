@@ -10,8 +10,13 @@ pages need that ``GET /cases`` and the supervision board do not give.
                                     overdue first
 ``GET /command/departments``        部门负荷: open / overdue / pending requests per department
 ``GET /department/tasks``           my tasks (专业部门): the department's open cases, red first,
-                                    then by due time
+                                    then yellow, then by due time
 =================================== ===========================================================
+
+Lists are sorted and paged in SQL and answer ``total`` (every matching case) besides the page.
+The dispatch board also pages by key: ``after=<case_no>`` continues after that case, and
+``next_after`` names the last case of a page when more follow (a case dispatched in the meantime
+neither shifts nor repeats the next page).
 
 Registered cases without a suggested department are the coordination queue
 (``GET /cases/coordination``), not the dispatch board. Every list goes through the one
@@ -28,20 +33,23 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.permissions import authorize
 from gridgov.accounts.scope import filter_by_scope, scope_of
 from gridgov.cases.api import case_read
+from gridgov.cases.board_api import yellow_ids
 from gridgov.cases.deadlines import deadline_light, deployment_calendar, open_deadlines
-from gridgov.cases.dispatching import routing_of
+from gridgov.cases.dispatching import ROUTING_KEY, routing_of
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.cases.schemas import CaseRead
 from gridgov.cases.workflow import OPEN, Action, State
 from gridgov.departments.models import Department
 from gridgov.deps import CurrentUser, SessionDep
+from gridgov.errors import ValidationError
 from gridgov.taxonomy.models import Subclass
 
 router = APIRouter(tags=["command"])
@@ -98,8 +106,9 @@ class DispatchItem(CommandItem):
 
 class DispatchList(BaseModel):
     items: list[DispatchItem]
-    count: int
-    total: int
+    count: int  # items on this page
+    total: int  # every case waiting for dispatch
+    next_after: str | None  # pass as ``after`` for the next page; None: this is the last page
 
 
 class RequestRead(BaseModel):
@@ -243,14 +252,38 @@ def department_names(session: Session, codes: Iterable[str | None]) -> dict[str,
     return {code: name for code, name in rows}
 
 
-def _registered(session: Session, user: User) -> list[Case]:
-    """Registered cases in the user's jurisdiction, oldest registration first."""
-    stmt = _scoped(session, user, select(Case).where(Case.state == State.REGISTERED))
-    return list(session.scalars(stmt.order_by(Case.registered_at, Case.id)))
+def _has_suggestion() -> Any:
+    """The case's stored routing names a department (``workflow.routing.department_code``)."""
+    code = Case.workflow[(ROUTING_KEY, "department_code")].as_string()
+    return func.coalesce(code, "") != ""
 
 
-def _suggested(case: Case) -> str | None:
-    return (routing_of(case) or {}).get("department_code") or None
+def _registered_count(session: Session, user: User, *where: Any) -> int:
+    stmt = _scoped(
+        session,
+        user,
+        select(func.count()).select_from(Case).where(Case.state == State.REGISTERED, *where),
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def _since_registered() -> Any:
+    """The dispatch board's order key (a registered case always has ``registered_at``)."""
+    return func.coalesce(Case.registered_at, Case.created_at)
+
+
+def _after(session: Session, case_no: str) -> Any:
+    """Keyset condition: cases after ``case_no`` in the dispatch board's order."""
+    row = session.execute(
+        select(_since_registered(), Case.id).where(Case.case_no == case_no)
+    ).first()
+    if row is None:
+        raise ValidationError(
+            f"after: no case {case_no}", code="invalid", field="after", case_no=case_no
+        )
+    since, case_id = row
+    key = _since_registered()
+    return or_(key > since, and_(key == since, Case.id > case_id))
 
 
 def _request_counts(session: Session, user: User) -> dict[str, int]:
@@ -327,8 +360,6 @@ def command_counts(session: SessionDep, user: CurrentUser) -> CommandCounts:
     """How many cases of the user's jurisdiction wait for dispatch (with a suggestion), in the
     coordination queue (no suggestion), are overdue (红灯) and wait for each kind of approval."""
     authorize(user, COMMAND, action="see the command centre")
-    registered = _registered(session, user)
-    suggested = sum(1 for c in registered if _suggested(c))
     now = _now()
     red = _scoped(
         session,
@@ -336,8 +367,8 @@ def command_counts(session: SessionDep, user: CurrentUser) -> CommandCounts:
         select(func.count()).select_from(Case).where(Case.state.in_(OPEN), _overdue(now)),
     )
     return CommandCounts(
-        dispatch=suggested,
-        coordination=len(registered) - suggested,
+        dispatch=_registered_count(session, user, _has_suggestion()),
+        coordination=_registered_count(session, user, ~_has_suggestion()),
         overdue=int(session.scalar(red) or 0),
         approvals=_request_counts(session, user),
     )
@@ -345,17 +376,34 @@ def command_counts(session: SessionDep, user: CurrentUser) -> CommandCounts:
 
 @router.get("/command/dispatch", response_model=DispatchList)
 def dispatch_board(
-    session: SessionDep, user: CurrentUser, limit: LimitQuery = 100, offset: OffsetQuery = 0
+    session: SessionDep,
+    user: CurrentUser,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
+    after: Annotated[
+        str | None,
+        Query(max_length=20, pattern=r"^\d+$", description="continue after this case number"),
+    ] = None,
 ) -> DispatchList:
     """待派遣: registered cases of the user's jurisdiction with a suggested department, oldest
     registration first, each with the suggestion, its reason and how long it has waited. Cases
-    routing found no department for are in the coordination queue instead."""
+    routing found no department for are in the coordination queue instead. Paged by ``offset``
+    or, steadier while others dispatch, by key: ``after`` = the ``next_after`` of the page
+    before."""
     authorize(user, COMMAND, action="see the dispatch board")
     now = _now()
-    waiting = [c for c in _registered(session, user) if _suggested(c)]
-    page = waiting[offset : offset + limit]
+    stmt = _scoped(
+        session, user, select(Case).where(Case.state == State.REGISTERED, _has_suggestion())
+    )
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    if after:
+        stmt = stmt.where(_after(session, after))
+    stmt = stmt.order_by(_since_registered(), Case.id).offset(offset).limit(limit + 1)
+    page = list(session.scalars(stmt))
+    more = len(page) > limit
+    page = page[:limit]
     deco = _Decorator(session, page, now)
-    names = department_names(session, (_suggested(c) for c in page))
+    names = department_names(session, ((routing_of(c) or {}).get("department_code") for c in page))
     items = []
     for case in page:
         routing = routing_of(case) or {}
@@ -371,7 +419,12 @@ def dispatch_board(
                 waiting_seconds=_seconds(now, case.registered_at or case.created_at),
             )
         )
-    return DispatchList(items=items, count=len(items), total=len(waiting))
+    return DispatchList(
+        items=items,
+        count=len(items),
+        total=total,
+        next_after=page[-1].case_no if more and page else None,
+    )
 
 
 @router.get("/command/approvals", response_model=ApprovalList)
@@ -487,29 +540,55 @@ def department_tasks(
     offset: OffsetQuery = 0,
 ) -> TaskList:
     """My tasks (专业部门): open cases dispatched to the user's department(s), red (overdue)
-    first, then yellow, then by due time (none last). ``todo``: 待签收 / 处置中 / 返工;
-    ``waiting``: requests waiting for approval, hung, escalated, or reported back and waiting
-    for the check."""
+    first, then yellow, then by due time (none last); without ``group`` the 待办 before the
+    waiting ones. ``todo``: 待签收 / 处置中 / 返工; ``waiting``: requests waiting for approval,
+    hung, escalated, or reported back and waiting for the check. Sorted and paged in SQL
+    (``limit`` / ``offset``; ``total`` counts the whole group)."""
     authorize(user, DEPARTMENT_DESK, action="see department tasks")
     now = _now()
-    stmt = _scoped(
+    mine = _scoped(
         session,
         user,
-        select(Case).where(Case.state.in_(OPEN), Case.department_code.is_not(None)),
+        select(Case.id).where(Case.state.in_(OPEN), Case.department_code.is_not(None)),
     )
-    cases = list(session.scalars(stmt.order_by(Case.id)))
+    todo = Case.state.in_(TODO_STATES)
+    tally = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(when((todo, 1), else_=0)), 0),
+            func.coalesce(func.sum(when((_overdue(now), 1), else_=0)), 0),
+        ).where(Case.id.in_(mine))
+    ).one()
+    everything, todo_n, late_n = (int(x or 0) for x in tally)
+    counts = {"todo": todo_n, "waiting": everything - todo_n, "overdue": late_n}
+    chosen = mine.where(todo if group == "todo" else ~todo) if group else mine
+    total = counts[group] if group else everything
+    # The earliest due time of the running steps: red iff it has passed (a running step past
+    # due); yellow needs the working calendar, so the few yellow ids are computed first.
+    due = (
+        select(CaseStepDeadline.case_id, func.min(CaseStepDeadline.due_at).label("due"))
+        .where(CaseStepDeadline.stopped_at.is_(None), CaseStepDeadline.due_at.is_not(None))
+        .group_by(CaseStepDeadline.case_id)
+        .subquery()
+    )
+    yellow = yellow_ids(session, chosen, now)
+    light_rank = when((due.c.due < now, 0), (Case.id.in_(yellow), 1), else_=2)
+    order = [light_rank, due.c.due.is_(None), due.c.due, Case.id]
+    if not group:
+        order.insert(0, when((todo, 0), else_=1))
+    ids = list(
+        session.scalars(
+            chosen.outerjoin(due, due.c.case_id == Case.id)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    by_id = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    cases = [by_id[i] for i in ids]
     deco = _Decorator(session, cases, now)
-    rows = [(c, deco.fields(c)) for c in cases]
-    far = datetime.max.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: (-_RANK.get(r[1]["light"] or "", 0), r[1]["due_at"] or far, r[0].id))
-    todo = [r for r in rows if r[0].state in TODO_STATES]
-    waiting = [r for r in rows if r[0].state not in TODO_STATES]
-    counts = {
-        "todo": len(todo),
-        "waiting": len(waiting),
-        "overdue": sum(1 for _, f in rows if f["overdue_seconds"] > 0),
-    }
-    chosen = todo if group == "todo" else waiting if group == "waiting" else todo + waiting
-    page = chosen[offset : offset + limit]
-    items = [TaskItem(**f, group="todo" if c.state in TODO_STATES else "waiting") for c, f in page]
-    return TaskList(items=items, count=len(items), total=len(chosen), counts=counts)
+    items = [
+        TaskItem(**deco.fields(c), group="todo" if c.state in TODO_STATES else "waiting")
+        for c in cases
+    ]
+    return TaskList(items=items, count=len(items), total=total, counts=counts)

@@ -56,9 +56,13 @@ class ActionIn(BaseModel):
 
 
 class EventRead(BaseModel):
+    """One event of a case's timeline. ``actor_user_id`` None: an anonymous resident (or a
+    removed account); ``actor_name`` is the actor's display name, given to staff readers only."""
+
     seq: int
     action: Action
     actor_user_id: int | None
+    actor_name: str | None = None
     role: Role
     at: datetime
     from_state: State

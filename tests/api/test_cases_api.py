@@ -449,3 +449,78 @@ def test_the_anonymous_reporter_acts_through_act(session: Session, w: World):
     assert audit is not None and audit.user_id is None and audit.object_id == no
     with pytest.raises(WorkflowError):  # once per reporter
         service.act(session, no, "rate", None, {"score": 1}, rated.version, now)
+
+
+def test_timeline_names_its_actors_in_one_query(api, w: World, session: Session):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    c, who = api
+    who.user = None
+    r = c.post("/api/cases", json=_body(photos=[], contact={"name": "李女士"}))
+    assert r.status_code == 201, r.text
+    no, version = r.json()["case_no"], r.json()["version"]
+    steps = [
+        (w.acceptor, "assign_verify", {"verifier_id": w.supervisor.id}),
+        (w.supervisor, "verify", {"photos": ["v1.jpg"]}),
+        *main_path(w),
+    ]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def user_reads(user: User) -> tuple[int, dict[str, Any]]:
+        who.user = user
+        statements.clear()
+        event.listen(session.get_bind(), "before_cursor_execute", record)
+        try:
+            detail = c.get(f"/api/cases/{no}").json()
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", record)
+        return sum("FROM user_account" in s for s in statements), detail
+
+    for i, (user, action, payload) in enumerate(steps):
+        who.user = user
+        r = c.post(
+            f"/api/cases/{no}/actions",
+            json={"action": action, "payload": payload, "expected_version": version},
+        )
+        assert r.status_code == 200, (action, r.text)
+        version = r.json()["version"]
+        if i == 0:
+            reads_few, _ = user_reads(w.shift_lead)
+    reads_many, detail = user_reads(w.shift_lead)
+    assert reads_many == reads_few == 1  # one query for every actor, however many
+    events = detail["events"]
+    first = events[0]
+    assert (first["actor_user_id"], first["actor_name"], first["role"]) == (None, None, "resident")
+    named = {e["action"]: (e["actor_name"], e["role"]) for e in events[1:]}
+    assert named["assign_verify"] == ("acc", "acceptor")
+    assert named["verify"] == ("sup", "supervisor")
+    assert named["dispatch"] == ("disp", "dispatcher")
+    assert named["close"] == ("lead", "shift_lead")
+
+
+def test_a_resident_sees_roles_not_staff_names(api, w: World):  # type: ignore[no-untyped-def]
+    c, who = api
+    who.user = w.resident
+    r = c.post("/api/cases", json=_body(photos=[]))
+    assert r.status_code == 201, r.text
+    no = r.json()["case_no"]
+    who.user = w.acceptor
+    r = c.post(
+        f"/api/cases/{no}/actions",
+        json={
+            "action": "assign_verify",
+            "payload": {"verifier_id": w.supervisor.id},
+            "expected_version": r.json()["version"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["events"][0]["actor_name"] == "res"  # staff see the resident's name
+    who.user = w.resident
+    r = c.get(f"/api/cases/{no}")
+    assert r.status_code == 200, r.text
+    events = r.json()["events"]
+    assert [e["role"] for e in events] == ["resident", "acceptor"]
+    assert all(e["actor_name"] is None for e in events)

@@ -234,3 +234,75 @@ def test_roles_and_jurisdiction(api: Any, w: dict[str, User], session: Session) 
     who.user = w["disp"]
     assert case.case_no in _numbers(c.get("/api/command/dispatch").json())
     assert c.get("/api/command/dispatch", params={"limit": 0}).status_code == 422
+
+
+def _set_span(session: Session, case: Case, started: datetime, due: datetime) -> None:
+    session.execute(
+        update(CaseStepDeadline)
+        .where(CaseStepDeadline.case_id == case.id, CaseStepDeadline.stopped_at.is_(None))
+        .values(started_at=started, due_at=due, limit_unit="natural_hours")
+    )
+    session.flush()
+
+
+def test_dispatch_board_pages_by_key_and_offset_in_sql(
+    api: Any, w: dict[str, User], session: Session
+) -> None:
+    c, who = api
+    cases = [_registered(session, w) for _ in range(5)]  # registered at the same minute
+    numbers = [x.case_no for x in cases]
+
+    who.user = w["disp"]
+    first = c.get("/api/command/dispatch", params={"limit": 2}).json()
+    assert _numbers(first) == numbers[:2] and first["total"] == 5
+    assert first["count"] == 2 and first["next_after"] == numbers[1]
+    # Someone dispatches a case of the first page: the next page neither shifts nor repeats.
+    act(session, cases[0], w["disp"], "dispatch", {}, 10)
+    second = c.get("/api/command/dispatch", params={"limit": 2, "after": numbers[1]}).json()
+    assert _numbers(second) == numbers[2:4] and second["total"] == 4
+    last = c.get("/api/command/dispatch", params={"limit": 2, "after": numbers[3]}).json()
+    assert _numbers(last) == numbers[4:] and last["next_after"] is None
+    by_offset = c.get("/api/command/dispatch", params={"limit": 2, "offset": 2}).json()
+    assert _numbers(by_offset) == numbers[3:5]
+    assert c.get("/api/command/dispatch", params={"after": "999"}).status_code == 422
+    assert c.get("/api/command/dispatch", params={"after": "x;1"}).status_code == 422
+    counts = c.get("/api/command/counts").json()
+    assert counts["dispatch"] == 4 and counts["coordination"] == 0
+
+
+def test_department_tasks_sorted_and_paged_in_sql(
+    api: Any, w: dict[str, User], session: Session
+) -> None:
+    c, who = api
+    now = datetime.now(UTC)
+    green = _handling(session, w)  # half its time used, due first among the timely ones
+    yellow = _handling(session, w)  # 80 % used (黄灯), due later: still before the green one
+    late = _handling(session, w)
+    none = _handling(session, w)  # no due time: last
+    asked = act(session, _handling(session, w), w["dept"], "request_hang", {"reason": "x"}, 20)
+    _set_span(session, green, now - timedelta(hours=1), now + timedelta(hours=1))
+    _set_span(session, yellow, now - timedelta(hours=10), now + timedelta(hours=2))
+    _set_span(session, late, now - timedelta(hours=5), now - timedelta(hours=1))
+    session.execute(
+        update(CaseStepDeadline)
+        .where(CaseStepDeadline.case_id == none.id, CaseStepDeadline.stopped_at.is_(None))
+        .values(due_at=None)
+    )
+    session.flush()
+
+    who.user = w["dept"]
+    body = c.get("/api/department/tasks").json()
+    order = [late.case_no, yellow.case_no, green.case_no, none.case_no, asked.case_no]
+    assert _numbers(body) == order  # 待办 first (red, yellow, by due time, none), then waiting
+    assert [i["light"] for i in body["items"][:3]] == ["red", "yellow", "green"]
+    assert body["total"] == 5 and body["count"] == 5
+    late_n = sum(1 for i in body["items"] if i["overdue_seconds"] > 0)  # the hang request too
+    assert body["counts"] == {"todo": 4, "waiting": 1, "overdue": late_n} and late_n >= 1
+    pages = [
+        c.get("/api/department/tasks", params={"limit": 2, "offset": n}).json() for n in (0, 2, 4)
+    ]
+    assert [n for p in pages for n in _numbers(p)] == order
+    assert all(p["total"] == 5 for p in pages) and [p["count"] for p in pages] == [2, 2, 1]
+    todo = c.get("/api/department/tasks", params={"group": "todo", "limit": 1, "offset": 1}).json()
+    assert _numbers(todo) == [yellow.case_no] and todo["total"] == 4
+    assert c.get("/api/department/tasks", params={"limit": 501}).status_code == 422

@@ -372,3 +372,41 @@ def test_command_on_a_phone(phone_page: MapPage, demo_server: DemoServer) -> Non
     )
     assert "Dispatch as suggested" in row.inner_text()
     phone_page.assert_clean()
+
+
+def test_dispatch_board_pages_with_more(map_page: MapPage, demo_server: DemoServer) -> None:
+    """待派遣 beyond one page: "加载更多" appends the next page by key (the page size is cut to
+    2 here by rewriting the board's requests)."""
+    for n in range(3):
+        registered_case(demo_server, f"分页测试 {n}")
+    everything = call(demo_server, "dispatcher", "GET", "/api/command/dispatch?limit=500")
+    total = everything["total"]
+    assert total >= 3 and len(everything["items"]) == total
+    order = [c["case_no"] for c in everything["items"]]
+
+    def small(route: Any) -> None:
+        url = route.request.url.replace("limit=50&", "limit=2&").replace("limit=50", "limit=2")
+        route.continue_(url=url)
+
+    map_page.page.route("**/api/command/dispatch?*", small)
+    open_page(map_page, demo_server, "dispatcher", "/command?tab=dispatch", "/command (paged)")
+    # The page's modules (split into several files) are all preloaded by the shell.
+    preloaded = map_page.page.locator("link[rel=modulepreload]").evaluate_all(
+        "els => els.map(e => new URL(e.href).pathname)"
+    )
+    for name in ("command_kit", "command_boards", "command_approvals", "command_map"):
+        assert f"/static/pages/{name}.js" in preloaded, name
+    for name in ("case_view", "case_actions", "case_fields", "case_parts"):
+        assert f"/static/lib/{name}.js" in preloaded, name
+    rows = map_page.page.locator("#dispatch-list > li")
+    assert rows.evaluate_all("els => els.map(e => e.dataset.caseNo)") == order[:2]
+    foot = map_page.page.locator("#dispatch-foot")
+    assert foot.locator("[data-total]").inner_text() == f"显示 2 / {total} 件"
+    foot.locator('[data-act="more"]').click()
+    map_page.page.wait_for_function(
+        "() => document.querySelectorAll('#dispatch-list > li').length > 2"
+    )
+    assert rows.evaluate_all("els => els.map(e => e.dataset.caseNo)") == order[:4]
+    assert map_page.js("() => window.gridgov.command.data.dispatch.items.length") == min(4, total)
+    map_page.screenshot("command-dispatch-more")
+    map_page.assert_clean()

@@ -192,3 +192,35 @@ def test_department_on_a_phone(phone_page: MapPage, demo_server: DemoServer) -> 
     )
     assert "To do" in phone_page.page.locator(".dept-groups").inner_text()
     phone_page.assert_clean()
+
+
+def test_task_list_pages_with_more(map_page: MapPage, demo_server: DemoServer) -> None:
+    """More tasks than a page: "加载更多" appends the next page in the server's order (deadline
+    first; the page size is cut to 2 here by rewriting the list's requests)."""
+    for _ in range(3):
+        dispatched_case(demo_server)
+    status, everything = api_call(
+        demo_server,
+        "GET",
+        "/api/department/tasks?group=todo&limit=500",
+        token=login_token(demo_server, USER),
+    )
+    assert status == 200 and everything["total"] >= 3
+    order = [c["case_no"] for c in everything["items"]]
+
+    def small(route: Any) -> None:
+        route.continue_(url=route.request.url.replace("limit=50", "limit=2"))
+
+    map_page.page.route("**/api/department/tasks?*", small)
+    open_page(map_page, demo_server, USER, "/department?group=todo", "/department (paged)")
+    rows = map_page.page.locator("#task-table tbody tr[data-case-no]")
+    assert rows.evaluate_all("els => els.map(e => e.dataset.caseNo)") == order[:2]
+    foot = map_page.page.locator(".dept-board .list-foot")
+    assert f"显示 2 / {everything['total']} 件" in foot.inner_text()
+    foot.locator("#dept-more").click()
+    map_page.page.wait_for_function(
+        "() => document.querySelectorAll('#task-table tbody tr[data-case-no]').length > 2"
+    )
+    assert rows.evaluate_all("els => els.map(e => e.dataset.caseNo)") == order[:4]
+    map_page.screenshot("department-more")
+    map_page.assert_clean()

@@ -466,6 +466,169 @@ def test_phone_viewport(page_factory: Any, demo_server: DemoServer) -> None:
     mp.assert_clean()
 
 
+def _anonymous_report(server: DemoServer, description: str) -> dict[str, Any]:
+    """A report without an account (public channel), at the known grid."""
+    g = server.grid
+    body = {
+        "subclass": "0102",
+        "subclass_kind": "event",
+        "urgency": "normal",
+        "lon": g.lon,
+        "lat": g.lat,
+        "description": description,
+    }
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    status, case = api_call(server, "POST", "/api/cases", body, headers=key)
+    assert status == 201, case
+    return case
+
+
+_COLUMNS_VISIBLE = """() => {
+    const wrap = document.querySelector('.board .table-wrap');
+    wrap.scrollLeft = 0;
+    const panel = document.querySelector('#case-panel').getBoundingClientRect();
+    const box = wrap.getBoundingClientRect();
+    const heads = [...wrap.querySelectorAll('thead th')];
+    const last = heads[heads.length - 1].getBoundingClientRect();
+    return {
+        wrapRight: box.right, panelLeft: panel.left, viewport: window.innerWidth,
+        pageWidth: document.documentElement.scrollWidth, lastRight: last.right,
+        lastLeft: last.left, columns: heads.length,
+        hidden: wrap.scrollWidth - wrap.clientWidth,
+    };
+}"""
+
+
+def test_case_panel_at_1280_keeps_every_column_reachable(
+    page_factory: Any, demo_server: DemoServer
+) -> None:
+    """1280×800 with the case panel open on the busiest queue (全部在办): the list's pane ends
+    where the panel begins and every column, the last one too, is in view without scrolling.
+    The timeline names who acted: the acceptor by name, a report without account as 匿名群众."""
+    case = _anonymous_report(demo_server, "匿名上报：宽度测试")
+    mp: MapPage = page_factory("supervision-1280")
+    assert mp.page.viewport_size == {"width": 1280, "height": 800}
+    use_session(mp, demo_server, "acceptor")
+    open_shell_page(mp, "/supervision?queue=open")
+    _find_in_queue(mp, case["case_no"])
+    _open_case(mp, case["case_no"])
+    mp.wait_settled()
+    m = mp.js(_COLUMNS_VISIBLE)
+    assert m["columns"] == 7, m
+    assert m["pageWidth"] <= m["viewport"], m  # nothing pushes the page sideways
+    assert m["wrapRight"] <= m["panelLeft"] + 0.5, m  # the pane stops at the panel
+    assert m["lastRight"] <= m["wrapRight"] + 0.5 and m["hidden"] <= 1, m  # the light column
+    mp.screenshot("panel-open")
+
+    first = mp.page.locator('#case-panel .timeline li[data-action="submit"]')
+    assert first.locator(".event-actor.anonymous").inner_text() == "匿名群众"
+    panel = mp.page.locator("#case-panel")
+    panel.locator('button[data-action="assign_verify"]').click()
+    mp.page.wait_for_function(
+        "() => document.querySelector('select[name=verifier_id]').options.length > 1"
+    )
+    panel.locator('form.action-form button[type="submit"]').click()
+    _wait_state(mp, "verifying")
+    with session_scope(demo_server.engine) as s:
+        name = s.scalar(select(User.name).where(User.username == "acceptor"))
+    event = panel.locator('.timeline li[data-action="assign_verify"]')
+    assert event.locator(".event-actor").inner_text() == name
+    assert "受理员" in event.locator(".event-role").inner_text()
+    mp.assert_clean()
+
+
+def test_case_page_refused_shows_the_translated_notice(
+    page_factory: Any, demo_server: DemoServer
+) -> None:
+    """/case/<no> answered 403: the notice of the shell's 403 page, translated (and relabelled
+    on a language switch), with the server's message as its detail."""
+    case = _hotline_case(demo_server, "热线：无权查看测试")
+    no = case["case_no"]
+    status, body = api_call(
+        demo_server, "GET", f"/api/cases/{no}", token=login_token(demo_server, "resident")
+    )
+    assert status == 403, body
+    mp: MapPage = page_factory("case-refused")
+    use_session(mp, demo_server, "resident")
+    open_shell_page(mp, f"/case/{no}")
+    notice = mp.page.locator("#page .case-refused")
+    notice.wait_for(timeout=15_000)
+    assert notice.get_attribute("data-status") == "403"
+    assert notice.get_attribute("data-code") == body["code"]
+    heading = notice.locator("h1").inner_text()
+    assert heading and heading != body["message"] and not heading.isascii()  # translated
+    assert f"无法加载案件 {no}" in notice.locator(".page-error").inner_text()
+    assert notice.locator(".server-message").inner_text() == body["message"]
+    assert notice.locator(".notice-links a").count() == 2
+    assert mp.page.locator("#page .case-facts, #page .timeline").count() == 0
+    mp.screenshot("zh")
+    mp.page.select_option("#lang-select", "en")
+    mp.page.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert notice.locator(".page-error").inner_text() == f"Could not load case {no}"
+    assert notice.locator("h1").inner_text() != heading
+    mp.assert_clean(allow_console=_console(403))
+
+
+def test_rating_form_and_escalation_level_are_drawn_from_the_data(
+    page_factory: Any, demo_server: DemoServer
+) -> None:
+    """回访评价 (record_rating) gets a score 1–5 + note form and 上报上级's ``to_region`` shows in
+    its timeline entry, from the detail alone (the answer is rewritten here, no server rule)."""
+    case = _hotline_case(demo_server, "热线：回访评价表单测试")
+    no = case["case_no"]
+    detail = _case(demo_server, no)
+    escalated = {
+        **detail["events"][0],
+        "seq": 99,
+        "action": "escalate",
+        "actor_name": "派遣员甲",
+        "role": "dispatcher",
+        "note": "",
+        "payload": {"reason": "跨区", "to_region": "110000"},
+    }
+    fake = {
+        **detail,
+        "allowed_actions": ["record_rating"],
+        "events": [*detail["events"], escalated],
+    }
+    sent: list[Any] = []
+
+    def answer(route: Any) -> None:
+        if route.request.method == "POST":
+            sent.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(fake))
+
+    mp: MapPage = page_factory("case-record-rating")
+    mp.page.route(f"**/api/cases/{no}", answer)
+    mp.page.route(f"**/api/cases/{no}/actions", answer)
+    use_session(mp, demo_server, "acceptor")
+    open_shell_page(mp, f"/case/{no}")
+    entry = mp.page.locator('.timeline li[data-action="escalate"]')
+    assert entry.locator('[data-detail="to_region"]').inner_text() == "上报至 110000"
+    assert entry.locator(".event-actor").inner_text() == "派遣员甲"
+    button = mp.page.locator('.action-buttons button[data-action="record_rating"]')
+    assert button.inner_text() == "回访评价"
+    button.click()
+    form = mp.page.locator('form.action-form[data-action="record_rating"]')
+    options = form.locator('select[name="score"] option').evaluate_all(
+        "els => els.map(e => e.value).filter(Boolean)"
+    )
+    assert sorted(options) == ["1", "2", "3", "4", "5"]
+    form.locator('select[name="score"]').select_option("4")
+    form.locator('textarea[name="note"]').fill("回访: 基本满意")
+    mp.screenshot("form")
+    form.locator('button[type="submit"]').click()
+    mp.page.wait_for_function("() => !document.querySelector('form.action-form')")
+    assert sent == [
+        {
+            "action": "record_rating",
+            "payload": {"score": 4, "note": "回访: 基本满意"},
+            "expected_version": detail["version"],
+        }
+    ]
+    mp.assert_clean()
+
+
 # Who opens each page of the table for its screenshot.
 _VIEWERS = {
     "login": None,
@@ -478,6 +641,7 @@ _VIEWERS = {
     "track": None,
     "leader": "leader",
     "admin": "admin",
+    "map": None,  # the grid map: public
 }
 
 

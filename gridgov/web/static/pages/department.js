@@ -17,28 +17,24 @@
 // (lib/form.js), so a trip through the login page keeps what was typed. The view lives in the URL
 // (?group=&case=). A case of another department is refused by the server (403/404): the error's
 // translated headline is shown and the panel says the case cannot be opened.
+//
+// The list comes a page at a time (sorted and paged by the server, deadline first); "加载更多"
+// appends the next page and a refresh reloads as many tasks as are shown. Modules:
+// department_work.js (the case panel and its forms), department_fields.js (the forms' fields).
 
-import { getJSON, postJSON, query } from "../lib/api.js";
+import { getJSON, query } from "../lib/api.js";
 import { lightBadge, stateBadge, urgencyBadge } from "../lib/badges.js";
-import { ACTION_FIELDS, caseView } from "../lib/case_view.js";
-import { casePanel, h, showCasePanel } from "../lib/dom.js";
-import { bindForm, buttons, field, input, readDraft, textarea } from "../lib/form.js";
+import { casePanel, h } from "../lib/dom.js";
 import { label, t } from "../lib/i18n.js";
-import { showError, toast } from "../lib/notice.js";
-import { photoPicker } from "../lib/pickers.js";
+import { showError } from "../lib/notice.js";
 import { formatDateTime, formatDuration } from "../lib/time.js";
+import { departmentWork } from "./department_work.js";
 
 const GROUPS = ["todo", "waiting", "all"];
-/** The department's own actions, in the order their buttons appear. */
-const OWN = ["accept", "report_back", "request_extension", "request_return", "request_hang", "escalate"];
-const HOUR_MS = 3600 * 1000;
+const PAGE_SIZE = 50;
+const MAX_PAGE = 500; // the API's largest page (gridgov/cases/command_api.py MAX_LIMIT)
 const REFRESH_MS = 60_000;
 const enc = encodeURIComponent;
-
-/** The label of an action button: the department's wording, else the common action label. */
-function actionLabel(action) {
-  return OWN.includes(action) ? t(`department.action.${action}`) : label("action", action);
-}
 
 export async function mount(ctx) {
   const params = new URLSearchParams(window.location.search);
@@ -49,7 +45,6 @@ export async function mount(ctx) {
   let tasks = null;
   let departmentName = null;
   let listGeneration = 0;
-  let work = null; // {action, controller} of the open action form
 
   // --- layout ---------------------------------------------------------------------------------
 
@@ -68,7 +63,11 @@ export async function mount(ctx) {
   const table = h(
     "table",
     { class: "case-table dept-table", id: "task-table" },
-    h("thead", {}, h("tr", {}, ...cols.map((key) => h("th", { scope: "col", "data-i18n": key }, t(key))))),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ...cols.map((key) => h("th", { scope: "col", "data-i18n": key }, t(key)))),
+    ),
     tbody,
   );
   const foot = h("div", { class: "list-foot muted" });
@@ -109,11 +108,21 @@ export async function mount(ctx) {
 
   // --- the task list --------------------------------------------------------------------------
 
-  async function loadTasks() {
+  /** The first tasks (as many as are shown, at least a page), or with `append` the next page. */
+  async function loadTasks({ append = false } = {}) {
     const mine = ++listGeneration;
     const group = state.group === "all" ? "" : state.group;
-    const answer = await getJSON(`/api/department/tasks${query({ group })}`);
+    const have = tasks && !append ? tasks.items.length : 0;
+    const page = append
+      ? { limit: PAGE_SIZE, offset: tasks.items.length }
+      : { limit: Math.min(MAX_PAGE, Math.max(PAGE_SIZE, have)) };
+    const answer = await getJSON(`/api/department/tasks${query({ group, ...page })}`);
     if (mine !== listGeneration) return;
+    if (append) {
+      const seen = new Set(tasks.items.map((c) => c.case_no));
+      answer.items = [...tasks.items, ...answer.items.filter((c) => !seen.has(c.case_no))];
+      answer.count = answer.items.length;
+    }
     tasks = answer;
     drawChips();
     drawList();
@@ -156,6 +165,7 @@ export async function mount(ctx) {
             dataset: { group: g },
             "aria-pressed": String(g === state.group),
             onclick: () => {
+              if (state.group !== g) tasks = null; // another list: start from its first page
               state.group = g;
               refresh();
             },
@@ -221,7 +231,9 @@ export async function mount(ctx) {
           h(
             "td",
             { "data-label": t(cols[4]) },
-            c.due_at ? `${c.due_step ? `${label("step", c.due_step)} ` : ""}${formatDateTime(c.due_at)}` : t("value.none"),
+            c.due_at
+              ? `${c.due_step ? `${label("step", c.due_step)} ` : ""}${formatDateTime(c.due_at)}`
+              : t("value.none"),
           ),
           h("td", { "data-label": t(cols[5]) }, remaining(c)),
           h("td", { class: "code", "data-label": t(cols[6]) }, c.grid_code),
@@ -233,356 +245,49 @@ export async function mount(ctx) {
         h(
           "tr",
           { class: "empty" },
-          h("td", { colspan: String(cols.length), class: "muted" }, t(`department.empty.${state.group}`)),
+          h(
+            "td",
+            { colspan: String(cols.length), class: "muted" },
+            t(`department.empty.${state.group}`),
+          ),
         ),
       );
     }
-    foot.textContent = t("department.shown", { n: tasks.items.length, total: tasks.total });
+    foot.replaceChildren(
+      h(
+        "span",
+        { dataset: { total: String(tasks.total) } },
+        t("department.shown", { n: tasks.items.length, total: tasks.total }),
+      ),
+      tasks.items.length < tasks.total
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              id: "dept-more",
+              "data-i18n": "department.more",
+              onclick: () => loadTasks({ append: true }).catch(showError),
+            },
+            t("department.more"),
+          )
+        : "",
+    );
   }
 
   // --- the case panel: the department's work + the shared case detail -------------------------
 
-  // The shared detail without its action section and × (the work area above offers both).
-  const view = caseView(caseBox, {
-    actions: false,
-    onChange: (detail) => {
-      drawWork(detail);
-      refresh();
-    },
+  const work = departmentWork({
+    workBox,
+    caseBox,
+    panel,
+    list: tbody,
+    state,
+    syncURL,
+    refresh: () => refresh(),
   });
-
-  function closeWork() {
-    if (work) {
-      work.controller.destroy();
-      work = null;
-    }
-  }
-
-  async function openCase(no) {
-    closeWork();
-    state.case = no;
-    syncURL();
-    showCasePanel(panel, tbody, no);
-    workBox.replaceChildren(workHead(), h("p", { class: "muted" }, t("status.loading")));
-    const detail = await view.load(no);
-    if (state.case !== no) return;
-    if (!detail) {
-      workBox.replaceChildren(
-        workHead(),
-        h(
-          "p",
-          { class: "page-error dept-refused", dataset: { caseNo: no } },
-          t("department.case_unavailable", { no }),
-        ),
-      );
-      return;
-    }
-    drawWork(detail);
-  }
-
-  /** The panel's heading and its close button (the case detail's own one is hidden here). */
-  function workHead() {
-    return h(
-      "div",
-      { class: "dept-work-head" },
-      h("h2", { "data-i18n": "department.work" }, t("department.work")),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "close dept-close",
-          "data-i18n-aria-label": "case.close",
-          "aria-label": t("case.close"),
-          onclick: () => closeCase(),
-        },
-        "×",
-      ),
-    );
-  }
-
-  function closeCase() {
-    closeWork();
-    state.case = "";
-    syncURL();
-    showCasePanel(panel, tbody, "");
-  }
-
-  function runningHandleDue(detail) {
-    const handle = (detail.deadlines || []).find((d) => d.step === "handle" && !d.stopped_at);
-    return handle && handle.due_at ? handle.due_at : null;
-  }
-
-  /** Which case version the work area shows (a reload of the same version keeps open forms). */
-  let drawn = null;
-
-  function drawWork(detail, { force = true } = {}) {
-    if (!detail || detail.case_no !== state.case) return;
-    const key = `${detail.case_no}@${detail.version}`;
-    if (!force && drawn === key) return;
-    drawn = key;
-    const allowed = detail.allowed_actions || [];
-    const ordered = [...OWN.filter((a) => allowed.includes(a)), ...allowed.filter((a) => !OWN.includes(a))];
-    const formBox = h("div", { class: "dept-form-box" });
-    const openAction = work ? work.action : null;
-    closeWork();
-    workBox.replaceChildren(
-      workHead(),
-      h(
-        "p",
-        { class: "dept-status" },
-        h("span", { class: "case-no" }, detail.case_no),
-        " ",
-        stateBadge(detail.state),
-        " ",
-        waitingNote(detail),
-      ),
-      ordered.length
-        ? h(
-            "div",
-            { class: "action-buttons dept-actions" },
-            ...ordered.map((action) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: action === "accept" || action === "report_back" ? "primary" : "action",
-                  dataset: { action },
-                  "aria-expanded": "false",
-                  onclick: () => toggleForm(detail, action, formBox),
-                },
-                actionLabel(action),
-              ),
-            ),
-          )
-        : h("p", { class: "muted dept-no-actions" }, t("department.no_actions")),
-      formBox,
-    );
-    const reopen = openAction && ordered.includes(openAction) ? openAction : draftedAction(detail, ordered);
-    if (reopen) openForm(detail, reopen, formBox);
-  }
-
-  function waitingNote(detail) {
-    const key = {
-      return_requested: "department.waiting.return",
-      extension_requested: "department.waiting.extension",
-      hang_requested: "department.waiting.hang",
-      escalated: "department.waiting.escalation",
-      hung: "department.waiting.hung",
-      handled: "department.waiting.check",
-      checking: "department.waiting.check",
-      checked: "department.waiting.close",
-    }[detail.state];
-    return key ? h("span", { class: "muted" }, t(key)) : null;
-  }
-
-  function draftName(no, action) {
-    return `department:${no}:${action}`;
-  }
-
-  /** An action whose form has a saved draft (after a trip through the login page). */
-  function draftedAction(detail, actions) {
-    return actions.find((action) => readDraft(draftName(detail.case_no, action))) || null;
-  }
-
-  function toggleForm(detail, action, formBox) {
-    if (work && work.action === action) {
-      work.controller.clearDraft();
-      closeWork();
-      formBox.replaceChildren();
-      markButtons(null);
-      return;
-    }
-    openForm(detail, action, formBox);
-  }
-
-  function markButtons(action) {
-    for (const b of workBox.querySelectorAll(".dept-actions button")) {
-      const on = b.dataset.action === action;
-      b.classList.toggle("active", on);
-      b.setAttribute("aria-expanded", String(on));
-    }
-  }
-
-  // --- action forms ---------------------------------------------------------------------------
-
-  function reasonField() {
-    return field("department.field.reason", textarea("reason", { required: true, rows: 3, maxlength: "2000" }), {
-      required: true,
-    });
-  }
-
-  function noteField() {
-    return field("department.field.note", textarea("note", { rows: 2, maxlength: "2000" }));
-  }
-
-  /** The extension form: days + hours from the current deadline (or now, when it has passed). */
-  function extensionFields(detail) {
-    const days = input("days", { type: "number", min: "0", max: "365", step: "1", inputmode: "numeric" });
-    const hours = input("hours", { type: "number", min: "0", max: "23", step: "1", inputmode: "numeric" });
-    days.value = "1";
-    hours.value = "0";
-    const current = runningHandleDue(detail);
-    const preview = h("p", { class: "dept-preview", id: "extension-preview" });
-    const draw = () => {
-      const due = extendedDue(current, days.value, hours.value);
-      const parts = [
-        current
-          ? h("span", { class: "muted" }, t("department.current_due", { time: formatDateTime(current) }))
-          : null,
-        due
-          ? h(
-              "strong",
-              { dataset: { due: due.toISOString() } },
-              t("department.new_due", { time: formatDateTime(due) }),
-            )
-          : h("span", { class: "field-error" }, t("department.extension_positive")),
-      ];
-      preview.replaceChildren(...parts.filter(Boolean));
-    };
-    for (const el of [days, hours]) {
-      el.addEventListener("input", draw);
-      el.addEventListener("gridgov:set", draw);
-    }
-    draw();
-    return [
-      h(
-        "div",
-        { class: "field-row dept-extension" },
-        field("department.field.days", days, { required: true }),
-        field("department.field.hours", hours, { required: true }),
-      ),
-      preview,
-      reasonField(),
-    ];
-  }
-
-  function fieldsFor(detail, action) {
-    switch (action) {
-      case "accept":
-        return [noteField()];
-      case "report_back":
-        return [
-          field("department.field.result", textarea("result", { required: true, rows: 3, maxlength: "2000" }), {
-            required: true,
-          }),
-          field(
-            "department.field.photos",
-            photoPicker("photos", { required: true, labelKey: "department.field.photos" }),
-            { required: true, hint: "department.field.photos_hint" },
-          ),
-        ];
-      case "request_extension":
-        return extensionFields(detail);
-      case "request_return":
-      case "request_hang":
-      case "escalate":
-        return [reasonField()];
-      default:
-        return genericFields(action);
-    }
-  }
-
-  /** Another allowed action: the text and photo fields lib/case_view.js lists for it. */
-  function genericFields(action) {
-    const out = [];
-    for (const f of ACTION_FIELDS[action] || []) {
-      if (f.kind === "text") out.push(field(f.labelKey, textarea(f.name, { required: true, rows: 3 }), { required: true }));
-      else if (f.kind === "line") out.push(field(f.labelKey, input(f.name, { required: true }), { required: true }));
-      else if (f.kind === "photos") {
-        out.push(field(f.labelKey, photoPicker(f.name, { required: true, labelKey: f.labelKey }), { required: true }));
-      }
-    }
-    if (!out.some((el) => el.dataset.field === "reason")) out.push(noteField());
-    return out;
-  }
-
-  /** `base` (or now, if later) plus days and hours; null unless the result is in the future. */
-  function extendedDue(base, days, hours) {
-    const d = Number(days || 0);
-    const hr = Number(hours || 0);
-    if (!Number.isFinite(d) || !Number.isFinite(hr) || d < 0 || hr < 0 || d * 24 + hr <= 0) return null;
-    const from = Math.max(base ? new Date(base).getTime() : 0, Date.now());
-    return new Date(from + (d * 24 + hr) * HOUR_MS);
-  }
-
-  function payloadOf(detail, action, values) {
-    const payload = {};
-    const text = (v) => (typeof v === "string" ? v.trim() : v);
-    if (action === "request_extension") {
-      const due = extendedDue(runningHandleDue(detail), values.days, values.hours);
-      payload.reason = text(values.reason);
-      payload.due_at = due ? due.toISOString() : null;
-      return payload;
-    }
-    for (const [name, value] of Object.entries(values)) {
-      if (name === "days" || name === "hours") continue;
-      const v = text(value);
-      if (v == null || v === "" || (Array.isArray(v) && !v.length)) continue;
-      payload[name] = v;
-    }
-    return payload;
-  }
-
-  function openForm(detail, action, formBox) {
-    closeWork();
-    const form = h("form", {
-      class: "action-form dept-form",
-      id: `dept-form-${action}`,
-      dataset: { action },
-      "aria-label": actionLabel(action),
-    });
-    form.append(h("h3", {}, actionLabel(action)), ...fieldsFor(detail, action), buttons(`department.submit.${submitKey(action)}`, {
-      cancel: () => toggleForm(detail, action, formBox),
-    }));
-    formBox.replaceChildren(form);
-    const no = detail.case_no;
-    const controller = bindForm(form, {
-      draft: draftName(no, action),
-      validate: (values) =>
-        action === "request_extension" && !extendedDue(runningHandleDue(detail), values.days, values.hours)
-          ? { days: t("department.extension_positive") }
-          : {},
-      submit: async (values) => {
-        try {
-          return await postJSON(`/api/cases/${enc(no)}/actions`, {
-            action,
-            payload: payloadOf(detail, action, values),
-            expected_version: detail.version,
-          });
-        } catch (err) {
-          if (err.code === "version_conflict") {
-            toast(t("case.conflict_detail", { state: label("state", err.where.state) }), {
-              kind: "error",
-              headline: t("error.version_conflict"),
-              code: err.code,
-            });
-            window.setTimeout(() => reloadCase(no), 0);
-          }
-          throw err;
-        }
-      },
-      onSuccess: async (result) => {
-        work = null;
-        controller.destroy();
-        toast(t("department.done", { action: actionLabel(action), no }), { kind: "success" });
-        drawWork(result);
-        await Promise.all([reloadCase(no), refresh()]);
-      },
-    });
-    work = { action, controller };
-    markButtons(action);
-    if (action === "request_extension") form.querySelector("input[name=days]")?.dispatchEvent(new Event("input"));
-    form.querySelector("textarea, input:not([type=hidden]):not([type=file])")?.focus();
-  }
-
-  function submitKey(action) {
-    return OWN.includes(action) ? action : "other";
-  }
-
-  async function reloadCase(no) {
-    const detail = await view.load(no);
-    if (detail && state.case === no) drawWork(detail, { force: false });
-  }
+  const openCase = (no) => work.openCase(no);
+  const closeCase = () => work.closeCase();
 
   // --- start ----------------------------------------------------------------------------------
 
@@ -590,7 +295,7 @@ export async function mount(ctx) {
     drawWho();
     drawChips();
     drawList();
-    if (view.detail && !work) drawWork(view.detail);
+    work.redraw();
   });
   drawWho();
   drawChips();
@@ -606,8 +311,15 @@ export async function mount(ctx) {
   if (state.case) await openCase(state.case);
 
   const timer = window.setInterval(() => {
-    if (document.visibilityState === "visible" && !work) loadTasks().catch(showError);
+    if (document.visibilityState === "visible" && !work.busy()) loadTasks().catch(showError);
   }, REFRESH_MS);
   window.addEventListener("pagehide", () => window.clearInterval(timer));
-  window.gridgov.department = { refresh, openCase, closeCase, state, view, tasks: () => tasks };
+  window.gridgov.department = {
+    refresh,
+    openCase,
+    closeCase,
+    state,
+    view: work.view,
+    tasks: () => tasks,
+  };
 }
