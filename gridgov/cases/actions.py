@@ -154,6 +154,7 @@ def store_outcome(
     case.channel = new.channel or case.channel
     case.item_class = new.item_class
     case.department_id = new.department_id
+    case.level_region = levels.acting_level(new)
     if e.action is Action.DISPATCH:
         code = payload.get("department_code")
         case.department_code = str(code) if code else None
@@ -199,10 +200,8 @@ def actor_for(session: Session, user: User | None, case: Case) -> Actor:
         return Actor(ANONYMOUS, Role.RESIDENT, True)
     if user.role is Role.RESIDENT:
         return Actor(user.id, user.role, True)
-    if user.role is Role.DISPATCHER:  # an escalation moves the case to another level's centre
-        level = levels.waiting_level(case, from_snapshot(case.workflow))
-        if level is not None:
-            return Actor(user.id, user.role, levels.holds_level(session, user, case, level))
+    if user.role is Role.DISPATCHER and case.level_region:  # moved to another level's centre
+        return Actor(user.id, user.role, levels.holds_level(session, user, case.level_region))
     scope = scope_of(session, user)
     inside = scope.covers_grid(case.grid_code) or scope.covers_department(case.department_code)
     return Actor(user.id, user.role, inside)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.permissions import authorize
 from gridgov.accounts.scope import filter_by_scope, scope_of
+from gridgov.cases import levels
 from gridgov.cases.api import case_read
 from gridgov.cases.board_api import yellow_ids
 from gridgov.cases.deadlines import deadline_light, deployment_calendar, open_deadlines
@@ -181,8 +182,10 @@ def _now() -> datetime:
 
 
 def _scoped(session: Session, user: User, stmt: Any) -> Any:
-    """``stmt`` restricted to the user's jurisdiction by the one helper (grid or department)."""
-    return filter_by_scope(stmt, scope_of(session, user), Case.grid_code, Case.department_code)
+    """``stmt`` restricted to the user's jurisdiction by the one helper (grid or department),
+    less the cases an escalation (上报上级) moved to another level's command centre."""
+    scoped = filter_by_scope(stmt, scope_of(session, user), Case.grid_code, Case.department_code)
+    return levels.filter_by_level(session, user, scoped)
 
 
 def _overdue(now: datetime) -> Any:

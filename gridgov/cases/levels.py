@@ -12,7 +12,9 @@ they dispatch it: the lower level's dispatchers no longer act on the case.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
@@ -80,21 +82,18 @@ def upper_level(session: Session, case: Case, state: CaseState) -> str | None:
     return next((c for c in above if c in centres), None)
 
 
-def waiting_level(case: Case, state: CaseState) -> str | None:
+def acting_level(state: CaseState) -> str | None:
     """The level whose dispatchers act on the case now, when escalation has moved it: the asked
-    level while an escalation waits, else the level that accepted the last one."""
-    if case.state is State.ESCALATED:
+    level while an escalation waits, else the level that accepted the last one (stored on the
+    case as ``level_region`` for the lists)."""
+    if state.state is State.ESCALATED:
         return state.escalated_to
     return state.level_region
 
 
-def holds_level(session: Session, user: User, case: Case, level: str) -> bool:
-    """True when ``user`` has ``level`` or a region above it (over the case's grid) in their
-    jurisdiction."""
-    chain = region_chain(session, case.grid_code)
-    if level not in chain:
-        return False
-    above = chain[chain.index(level) :]
+def holds_level(session: Session, user: User, level: str) -> bool:
+    """True when ``user`` has the region ``level`` or one above it in their jurisdiction."""
+    above = region_chain(session, level)  # a region code is its own first link
     held = session.scalars(
         select(Jurisdiction.code).where(
             Jurisdiction.user_id == user.id,
@@ -103,6 +102,18 @@ def holds_level(session: Session, user: User, case: Case, level: str) -> bool:
         )
     ).first()
     return held is not None
+
+
+def filter_by_level(session: Session, user: User, stmt: Select[Any]) -> Select[Any]:
+    """For a dispatcher, leave out the cases an escalation moved to a level they do not hold
+    (on top of the jurisdiction filter: the grid stays in their scope, the case is not theirs)."""
+    if user.role is not Role.DISPATCHER:
+        return stmt
+    moved = session.scalars(
+        select(Case.level_region).where(Case.level_region.is_not(None)).distinct()
+    )
+    held = [level for level in moved if holds_level(session, user, level)]
+    return stmt.where(or_(Case.level_region.is_(None), Case.level_region.in_(held)))
 
 
 def no_upper_level(case: Case) -> Conflict:

@@ -33,6 +33,9 @@ class Case(Base):
     subclass_code: Mapped[str] = mapped_column(String(4), index=True)
     # The component (部件, 16-digit id) the case is about, when it is about one.
     component_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    #: 上报上级: the level (region code) whose command centre acts on the case now, when an
+    #: escalation moved it (``levels.acting_level``); NULL at the level it was filed at.
+    level_region: Mapped[str | None] = mapped_column(String(12), index=True)
     urgency: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)

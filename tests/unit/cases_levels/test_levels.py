@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import Role, ScopeKind, User
-from gridgov.cases import public, service
+from gridgov.cases import levels, public, service
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.workflow import Action, State, WorkflowError, allowed_actions
 from gridgov.errors import Conflict
@@ -140,3 +140,23 @@ def test_a_reporter_with_an_account_rates_for_themselves(session: Session, w: Wo
     assert case.state is State.CLOSED
     code = _refused(session, case, w.acceptor, "record_rating", {"score": 5})
     assert code == "guard_failed"
+
+
+def test_dispatcher_lists_leave_out_cases_moved_to_another_level(
+    session: Session, w: World
+) -> None:
+    city = _user(session, "citydisp", Role.DISPATCHER, (ScopeKind.REGION, CITY))
+    moved, stays = _registered(session, w), _registered(session, w)
+    moved = _act(session, moved, w.dispatcher, "escalate", {"reason": "跨区"})
+    assert moved.level_region == CITY  # while it waits: the level asked
+
+    def listed(user: User) -> set[str]:
+        stmt = levels.filter_by_level(session, user, select(Case.case_no))
+        return set(session.scalars(stmt))
+
+    assert listed(w.dispatcher) == {stays.case_no}
+    assert listed(city) == {moved.case_no, stays.case_no}
+    assert listed(w.shift_lead) == {moved.case_no, stays.case_no}  # only dispatchers change
+    moved = _act(session, moved, city, "accept_escalation", {})
+    assert moved.level_region == CITY
+    assert listed(w.dispatcher) == {stays.case_no}
