@@ -565,11 +565,12 @@ def test_verify_and_check_tasks_by_distance(
         "() => window.gridgov.mobile.tasks.lineData().features"
         ".filter(f => f.geometry.type === 'LineString').map(f => f.properties.case_no)"
     )
-    drawn = mp.js(
+    # The source's tiles are built after the layer exists: wait for the lines to be drawn.
+    page.wait_for_function(
         "() => window.gridgov.taskMap.querySourceFeatures('tasks')"
-        ".filter(f => f.geometry.type === 'LineString').length"
+        ".filter(f => f.geometry.type === 'LineString').length >= 2",
+        timeout=20_000,
     )
-    assert drawn >= 2, drawn
     assert to_verify["case_no"] in lines and to_check["case_no"] in lines
     assert int(page.locator(".m-tab-count").inner_text()) == len(distances)
     mp.screenshot("list")
