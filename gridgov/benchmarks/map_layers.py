@@ -6,7 +6,13 @@ no case history) and ``--per-grid`` generated components in every unit grid
 ``uvicorn gridgov.asgi:app`` in a subprocess on a free 127.0.0.1 port, over HTTP as a logged-in
 leader (领导), each request ``--repeat`` times (the first, cold one reported apart):
 
-1. ``grids``: ``GET /api/grids.geojson?bbox=<district>`` — the grid layer of the whole district;
+1. ``grids_district_zoom``: ``GET /api/grids.geojson?bbox=<district>&zoom=<district zoom>`` —
+   the first grid data of a map fitting the district (unit grids from zoom 13, else one
+   simplified outline per community with its grid count), at the zoom of the /map page and
+   (``grids_leader_<size>_zoom``) of the leader cockpit's smaller map canvas
+   (:data:`LEADER_CANVAS`), against the same-run baseline ``grids``:
+   ``GET /api/grids.geojson?bbox=<district>`` without a zoom — every unit grid of the district
+   (what the leader map used to load);
 2. ``aggregated``: ``GET /api/map/components.geojson?bbox=<district>&zoom=<district zoom>`` —
    the components layer as the map asks for it at district zoom (counts per community);
 3. ``aggregated_grid``: the same bbox at ``level=grid`` (counts per unit grid: ~1,600 circles);
@@ -54,6 +60,9 @@ PASSWORD = "gridgov-demo"
 LEADER = "leader"
 #: Share of the components per major class (城市部件大类) and per state (部件状态).
 BLOCK_M = 300.0  # side of the street block of the points measure
+#: The leader cockpit's map canvas (CSS px, measured in Chromium) at the screen's design size
+#: (1920×1080) and at 1280×800; the /map page's is :func:`district_view`'s default.
+LEADER_CANVAS = {"leader_1920": (940, 813), "leader_1280": (599, 548)}
 
 
 # ------------------------------------------------------------------------------------ the data
@@ -218,6 +227,14 @@ def http_measures(base: str, naive_base: str, repeat: int) -> dict[str, Any]:
         block = _bbox(block_bbox(view["center"]))
         out: dict[str, Any] = {"district_zoom": zoom, "block_m": BLOCK_M}
         out["grids"] = measure(client, f"/api/grids.geojson?bbox={district}", repeat)
+        zooms = {"district": zoom} | {
+            name: district_view(extent, *size)["zoom"] for name, size in LEADER_CANVAS.items()
+        }
+        out["grid_zooms"] = zooms
+        for name, z in zooms.items():
+            out[f"grids_{name}_zoom"] = measure(
+                client, f"/api/grids.geojson?bbox={district}&zoom={z}", repeat
+            )
         out["aggregated"] = measure(client, layer, repeat)
         out["aggregated_grid"] = measure(
             client, f"/api/map/components.geojson?bbox={district}&level=grid", repeat
@@ -403,15 +420,22 @@ def run_backend(
         return row
 
 
+#: Ratio name prefix → (baseline measure, measure): how many times more the baseline costs.
+RATIOS = {
+    "naive_vs_aggregated": ("baseline_all_geojson", "aggregated"),
+    "all_grids_vs_district_zoom": ("grids", "grids_district_zoom"),
+    **{f"all_grids_vs_{n}_zoom": ("grids", f"grids_{n}_zoom") for n in LEADER_CANVAS},
+}
+
+
 def _ratios(row: dict[str, Any]) -> None:
-    """Naive ÷ layer: how many times more bytes and time the naive document costs."""
-    naive = row["baseline_all_geojson"]
-    agg = row["aggregated"]
-    row["ratios"] = {
-        "naive_vs_aggregated_gzip_bytes": round(naive["gzip_bytes"] / agg["gzip_bytes"], 1),
-        "naive_vs_aggregated_warm_ms": round(naive["warm_ms"] / max(agg["warm_ms"], 0.1), 1),
-        "naive_vs_aggregated_cold_ms": round(naive["cold_ms"] / max(agg["cold_ms"], 0.1), 1),
-    }
+    """Baseline ÷ measure: how many times more raw and gzipped bytes and time the baseline
+    (every component as one document; every unit grid of the district) costs."""
+    row["ratios"] = {}
+    for name, (base_key, key) in RATIOS.items():
+        base, m = row[base_key], row[key]
+        for unit in ("raw_bytes", "gzip_bytes", "warm_ms", "cold_ms"):
+            row["ratios"][f"{name}_{unit}"] = round(base[unit] / max(m[unit], 0.1), 1)
 
 
 def _print_table(result: dict[str, Any]) -> None:
@@ -426,6 +450,8 @@ def _print_table(result: dict[str, Any]) -> None:
         table.add_column(f"{n}: cold / warm ms", justify="right")
     for key in (
         "grids",
+        "grids_district_zoom",
+        *(f"grids_{n}_zoom" for n in LEADER_CANVAS),
         "aggregated",
         "aggregated_grid",
         "points",

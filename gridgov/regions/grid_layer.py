@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -157,6 +157,7 @@ class _Outline:
     grids: int
     bbox: BBox
     feature: bytes
+    geom: Any  # the full outline (shapely), for the box test after the bbox prefilter
 
 
 def _grid_counts(session: Session, level: GridLevel) -> dict[str, int]:
@@ -211,7 +212,7 @@ def outlines(session: Session, level: GridLevel, token: str) -> list[_Outline]:
                 + orjson.dumps(props)
                 + b"}"
             )
-            out.append(_Outline(r.code, grids, (r.minx, r.miny, r.maxx, r.maxy), feature))
+            out.append(_Outline(r.code, grids, (r.minx, r.miny, r.maxx, r.maxy), feature, r.geom))
     _outlines.put(key, out)
     return out
 
@@ -228,16 +229,30 @@ def _meets(a: BBox, b: BBox) -> bool:
     return a[0] <= b[2] and a[2] >= b[0] and a[1] <= b[3] and a[3] >= b[1]
 
 
+def _touching(candidates: list[_Outline], box: BBox) -> list[_Outline]:
+    """The outlines among ``candidates`` (their bboxes meet ``box``) whose area touches
+    ``box``: an irregular street or community can hold a box in its bbox but not in itself."""
+    if not candidates:
+        return candidates
+    hits = shapely.intersects(
+        np.asarray([o.geom for o in candidates], dtype=object), shapely.box(*box)
+    )
+    return [o for o, hit in zip(candidates, hits, strict=True) if hit]
+
+
 def outline_features(
     session: Session, level: GridLevel, box: BBox | None, region: str | None, token: str
 ) -> Layer:
-    """The streets or communities whose bbox meets ``box`` (and inside ``region``)."""
+    """The streets or communities (inside ``region``) that touch ``box``: a map view or tile
+    gets only what it shows, at any scale."""
     prefixes = _prefixes(session, region) if region else ("",)
     chosen = [
         o
         for o in outlines(session, level, token)
         if o.code.startswith(prefixes) and (box is None or _meets(o.bbox, box))
     ]
+    if box is not None:
+        chosen = _touching(chosen, box)
     total = sum(o.grids for o in chosen)
     body = _document(level, total, box, [o.feature for o in chosen])
     return Layer(level, total, len(chosen), body)

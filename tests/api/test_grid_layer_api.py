@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
 from gridgov.cases import service as cases
 from gridgov.config import Settings
-from gridgov.regions import grid_layer
+from gridgov.regions import grid_layer, service
+from gridgov.regions.schemas import RegionIn
 from tests.api.acting import As, acting_client
-from tests.factories.regions import COMMUNITIES, STREETS, X0, Y0, D
+from tests.factories.regions import COMMUNITIES, STREETS, X0, Y0, D, community_box
 from tests.unit.cases_db.world import GARBAGE, LAT, LON, World, build
 
 URL = "/api/grids.geojson"
@@ -84,6 +85,32 @@ def test_district_zoom_gives_communities_with_grid_counts(c: TestClient) -> None
     assert _codes(_get(c, bbox=COMMUNITY_0, zoom=12)) == [COMMUNITIES[0]]
     assert _codes(_get(c, zoom=12, region=STREETS[1])) == COMMUNITIES[2:]
     assert _codes(_get(c, zoom=12, region="110000")) == COMMUNITIES  # the city: its districts
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> str:
+    """A bbox parameter in grid units from (X0, Y0)."""
+    return f"{X0 + x0 * D},{Y0 + y0 * D},{X0 + x1 * D},{Y0 + y1 * D}"
+
+
+def test_outline_levels_answer_only_what_a_small_box_touches(
+    c: TestClient, session: Session
+) -> None:
+    # A box across the border of communities 0 and 1, one inside community 2, one inside
+    # street 2: only those, at community and at street level.
+    assert _codes(_get(c, bbox=_box(1.5, 0.5, 2.5, 1.5), zoom=12)) == COMMUNITIES[:2]
+    only_2 = _get(c, bbox=_box(4.2, 0.2, 5.8, 1.8), zoom=12)
+    assert _codes(only_2) == [COMMUNITIES[2]] and only_2["total"] == 4
+    assert _codes(_get(c, bbox=_box(4.2, 0.2, 7.8, 1.8), zoom=10)) == [STREETS[1]]
+    # Community 1 loses its south-eastern grid's area (an L shape; same bbox): a box over that
+    # corner and the west of community 2 meets community 1's bbox but touches only community 2.
+    l_shape = community_box(1).difference(box(X0 + 3 * D, Y0, X0 + 4 * D, Y0 + D))
+    service.import_regions(session, [RegionIn(COMMUNITIES[1], "韶九社区", l_shape)])
+    session.flush()
+    corner = _box(3.2, 0.2, 4.5, 0.8)
+    assert _codes(_get(c, bbox=corner, zoom=12)) == [COMMUNITIES[2]]
+    assert _codes(_get(c, bbox=_box(2.2, 1.2, 4.5, 1.8), zoom=12)) == COMMUNITIES[1:3]
+    # Unit grids are unchanged by it: zoomed in, the box still gets the grids it meets.
+    assert _get(c, bbox=corner, zoom=14)["level"] == "grid"
 
 
 def test_city_zoom_gives_streets_and_level_can_be_chosen(c: TestClient) -> None:
