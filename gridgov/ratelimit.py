@@ -340,6 +340,22 @@ def enforce(
     return decision
 
 
+def requester_key(request: Request) -> str:
+    """Whom a public request counts against: the login session's token hash when there is
+    one, else the IP address."""
+    from gridgov.accounts.auth import hash_token, request_token  # accounts builds on this module
+
+    token = request_token(request)
+    return f"session:{hash_token(token)[:32]}" if token else client_key(request)
+
+
+def enforce_public(request: Request, name: str, limit: int) -> RateLimitDecision:
+    """Count one hit of the requester (:func:`requester_key`) on the public limiter ``name``,
+    at most ``limit`` a minute."""
+    message = f"too many requests; at most {limit} a minute"
+    return enforce(request, name, requester_key(request), limit, message=message)
+
+
 def client_key(request: Request, user_id: int | None = None) -> str:
     """``user:<id>`` for a logged-in client, else ``ip:<address>`` of the connection."""
     if user_id is not None:

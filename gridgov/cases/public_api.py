@@ -20,7 +20,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from gridgov.accounts.auth import hash_token, request_token
 from gridgov.accounts.models import Role
 from gridgov.accounts.permissions import authorize
 from gridgov.cases import service
@@ -30,7 +29,7 @@ from gridgov.cases.tracking import find_tracked_case, tracking_code
 from gridgov.config import Settings
 from gridgov.deps import OptionalUser, SessionDep, SettingsDep
 from gridgov.media.storage import storage_for
-from gridgov.ratelimit import RateLimitRoute, client_key, enforce
+from gridgov.ratelimit import RateLimitRoute, enforce_public
 
 router = APIRouter(tags=["public"], route_class=RateLimitRoute)
 
@@ -42,22 +41,8 @@ REPORT_LIMIT_SETTING = "public_reports_per_minute"
 # ---- rate limits ----------------------------------------------------------------------------
 
 
-def requester_key(request: Request) -> str:
-    """Whom a public request counts against: the login session's token hash when there is
-    one, else the IP address."""
-    token = request_token(request)
-    return f"session:{hash_token(token)[:32]}" if token else client_key(request)
-
-
 def _hit(request: Request, settings: Settings, name: str, setting: str) -> None:
-    limit = int(getattr(settings, setting))
-    enforce(
-        request,
-        name,
-        requester_key(request),
-        limit,
-        message=f"too many requests; at most {limit} a minute",
-    )
+    enforce_public(request, name, int(getattr(settings, setting)))
 
 
 def count_public_report(request: Request, settings: Settings) -> None:

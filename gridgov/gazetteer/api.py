@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from gridgov.accounts.models import Role
-from gridgov.cases.public_api import requester_key
 from gridgov.deps import OptionalUser, SessionDep
 from gridgov.errors import NotFound
 from gridgov.gazetteer import service
@@ -20,7 +19,7 @@ from gridgov.gazetteer.schemas import (
     ReverseRead,
 )
 from gridgov.geo.chinacrs import Crs, to_wgs84
-from gridgov.ratelimit import RateLimitRoute, enforce
+from gridgov.ratelimit import RateLimitRoute, enforce_public
 from gridgov.regions import geocode as geocoding
 
 router = APIRouter(tags=["gazetteer"], route_class=RateLimitRoute)
@@ -58,14 +57,7 @@ def _limit_public(request: Request, user: OptionalUser) -> None:
     settings = getattr(request.app.state, "settings", None)
     if settings is None or getattr(request.app.state, "engine", None) is None:
         return
-    limit = int(getattr(settings, LOOKUP_LIMIT_SETTING))
-    enforce(
-        request,
-        LOOKUP_LIMITER,
-        requester_key(request),
-        limit,
-        message=f"too many requests; at most {limit} a minute",
-    )
+    enforce_public(request, LOOKUP_LIMITER, int(getattr(settings, LOOKUP_LIMIT_SETTING)))
 
 
 def _ref(value: dict[str, Any] | None) -> PlaceRef | None:
