@@ -17,7 +17,15 @@ from gridgov.cases import service
 from gridgov.cases.board_api import router as board_router
 from gridgov.cases.models import Case, CaseStepDeadline
 from tests.api.acting import As, acting_client, router_app
-from tests.unit.cases_db.world import GARBAGE, GRID, LAT, LON, T0, World, build, report, walk
+from tests.unit.cases_db.world import (
+    GRID,
+    T0,
+    World,
+    build,
+    desk_report,
+    report,
+    walk,
+)
 
 
 @pytest.fixture
@@ -32,20 +40,8 @@ def api(session: Session, w: World) -> Iterator[tuple[TestClient, type[As]]]:
 
 
 def _hotline(session: Session, w: World, key: str) -> Case:
-    return service.create_case(
-        session,
-        actor=w.acceptor,
-        channel="hotline",
-        subclass=GARBAGE,
-        subclass_kind="event",
-        urgency="normal",
-        lon=LON,
-        lat=LAT,
-        description="热线：路边垃圾",
-        contact={"name": "张三", "phone": "13812345678"},
-        idempotency_key=key,
-        now=T0,
-    )
+    contact = {"name": "张三", "phone": "13812345678"}
+    return desk_report(session, w, contact=contact, idempotency_key=key)
 
 
 def _numbers(body: dict[str, Any]) -> list[str]:

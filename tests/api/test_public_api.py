@@ -26,7 +26,7 @@ from gridgov.db import make_engine
 from gridgov.departments.models import Department
 from gridgov.deps import get_current_user, get_optional_user
 from gridgov.errors import Unauthorized
-from tests.unit.cases_db.world import DEPT, GARBAGE, LAT, LON, OUTSIDE, World, build
+from tests.unit.cases_db.world import DEPT, GARBAGE, LAT, LON, OUTSIDE, World, build, desk_report
 
 
 class As:
@@ -315,48 +315,23 @@ def test_a_logged_in_resident_reports_and_rates_through_the_workflow(  # type: i
     assert event is not None and event.actor_user_id == w.resident.id
 
 
-def test_an_alarm_without_a_reporter_cannot_be_rated(api, session: Session, w: World):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("channel", "refused"),
+    [
+        ("sensor", "no_reporter"),  # an alarm has nobody to rate it
+        # A phone caller without an account is reporter 0: told the tracking code, they may
+        # rate the result online once it is closed (or the desk records it on the callback).
+        ("hotline", "not_allowed_in_state"),
+    ],
+)
+def test_who_may_rate_a_desk_report(api, session: Session, w: World, channel, refused):  # type: ignore[no-untyped-def]
     c, _ = api
-    case = service.create_case(
-        session,
-        actor=w.acceptor,
-        channel="sensor",
-        subclass=GARBAGE,
-        subclass_kind="event",
-        urgency="normal",
-        lon=LON,
-        lat=LAT,
-        description="物联感知告警",
-        now=_now(),
-    )
+    case = desk_report(session, w, channel=channel, description="来电或告警", now=_now())
     code = tracking_code(case.case_no, c.app.state.settings)  # type: ignore[attr-defined]
     view = c.get(f"/api/public/cases/{case.case_no}", params={"code": code}).json()
     assert view["can_rate"] is False
     r = c.post(f"/api/public/cases/{case.case_no}/rating", json={"code": code, "score": 3})
-    assert r.status_code == 409 and r.json()["code"] == "no_reporter"
-
-
-def test_a_hotline_caller_rates_only_once_the_case_is_closed(api, session: Session, w: World):  # type: ignore[no-untyped-def]
-    """A caller without an account is a reporter (id 0): told the tracking code, they may rate
-    the result online, or the desk records their rating on the callback (回访评价)."""
-    c, _ = api
-    case = service.create_case(
-        session,
-        actor=w.acceptor,
-        channel="hotline",
-        subclass=GARBAGE,
-        subclass_kind="event",
-        urgency="normal",
-        lon=LON,
-        lat=LAT,
-        description="热线来电",
-        now=_now(),
-    )
-    code = tracking_code(case.case_no, c.app.state.settings)  # type: ignore[attr-defined]
-    view = c.get(f"/api/public/cases/{case.case_no}", params={"code": code}).json()
-    assert view["can_rate"] is False
-    r = c.post(f"/api/public/cases/{case.case_no}/rating", json={"code": code, "score": 3})
-    assert r.status_code == 409 and r.json()["code"] == "not_allowed_in_state"
+    assert r.status_code == 409 and r.json()["code"] == refused
 
 
 def test_public_lookups_are_rate_limited(api):  # type: ignore[no-untyped-def]

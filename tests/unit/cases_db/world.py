@@ -91,6 +91,32 @@ def report(session: Session, w: World, *, key: str | None = None, now: datetime 
     )
 
 
+def desk_report(
+    session: Session,
+    w: World,
+    *,
+    channel: str = "hotline",
+    description: str = "热线：路边垃圾",
+    now: datetime = T0,
+    **extra: Any,
+) -> Case:
+    """A report the acceptor enters for a caller (热线) or an alarm (``channel`` sensor/video)
+    about exposed garbage at the point of grid ``GRID``; the caller has no account."""
+    return service.create_case(
+        session,
+        actor=w.acceptor,
+        channel=channel,
+        subclass=GARBAGE,
+        subclass_kind="event",
+        urgency="normal",
+        lon=LON,
+        lat=LAT,
+        description=description,
+        now=now,
+        **extra,
+    )
+
+
 def main_path(w: World) -> list[tuple[User, str, dict[str, Any]]]:
     """After the report: register, dispatch, accept, report back, check, close."""
     return [

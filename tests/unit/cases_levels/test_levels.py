@@ -16,7 +16,7 @@ from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.workflow import Action, State, WorkflowError, allowed_actions
 from gridgov.errors import Conflict
 from tests.factories.regions import DISTRICT, STREETS
-from tests.unit.cases_db.world import DEPT, GARBAGE, LAT, LON, T0, World, _user, build, report, walk
+from tests.unit.cases_db.world import DEPT, T0, World, _user, build, desk_report, report, walk
 
 CITY = "110000"
 
@@ -107,19 +107,8 @@ def test_an_inactive_dispatcher_is_no_command_centre(session: Session, w: World)
 
 
 def _hotline_case(session: Session, w: World) -> Case:
-    case = service.create_case(
-        session,
-        actor=w.acceptor,
-        channel="hotline",
-        subclass=GARBAGE,
-        subclass_kind="event",
-        urgency="normal",
-        lon=LON,
-        lat=LAT,
-        description="来电: 路边垃圾袋堆放",
-        contact={"name": "王先生", "phone": "13800138000"},
-        now=T0,
-    )
+    contact = {"name": "王先生", "phone": "13800138000"}
+    case = desk_report(session, w, description="来电: 路边垃圾袋堆放", contact=contact)
     case = _act(session, case, w.acceptor, "assign_verify", {"verifier_id": w.supervisor.id})
     return _act(session, case, w.supervisor, "verify", {"photos": ["v.jpg"]})
 
