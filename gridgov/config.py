@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     tracking_secret: str = ""
     public_reports_per_minute: int = Field(10, ge=1)
     public_lookups_per_minute: int = Field(60, ge=1)
+    # Resident self sign-up (居民注册) per minute per IP address (429 beyond).
+    public_signups_per_minute: int = Field(3, ge=1)
     # Dashboard (领导驾驶舱): the event stream polls a change marker every dashboard_poll_seconds,
     # sends a heartbeat comment every dashboard_heartbeat_seconds and ends after
     # dashboard_stream_max_seconds (the browser reconnects); map layers hold at most

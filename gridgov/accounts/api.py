@@ -17,14 +17,18 @@ from gridgov.accounts.schemas import (
     JurisdictionIO,
     LoginIn,
     LoginOut,
+    RegisterIn,
     UserCreate,
     UserRead,
     UserUpdate,
 )
+from gridgov.config import Settings
 from gridgov.deps import CurrentUser, SessionDep, SettingsDep
 from gridgov.errors import Unauthorized
+from gridgov.ratelimit import RateLimitRoute, client_key, enforce
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], route_class=RateLimitRoute)
+SIGNUP_LIMITER = "public-signup"
 
 ADMIN = frozenset({Role.ADMIN})
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -70,6 +74,13 @@ def login(
     except Unauthorized as exc:
         # Answer without raising, so the failure count and the audit row are committed.
         return JSONResponse(status_code=exc.status, content=exc.to_dict())
+    return _logged_in(session, settings, response, result)
+
+
+def _logged_in(
+    session: Session, settings: Settings, response: Response, result: auth.Login
+) -> LoginOut:
+    """The answer to a login: the token as a cookie too."""
     response.set_cookie(
         auth.COOKIE_NAME,
         result.token,
@@ -82,6 +93,39 @@ def login(
     return LoginOut(
         token=result.token, expires_at=result.expires_at, user=user_read(session, result.user)
     )
+
+
+def _limit_signup(request: Request, settings: SettingsDep) -> None:
+    """Sign-ups count per IP address, whatever session cookie the client sends."""
+    if getattr(request.app.state, "engine", None) is not None:
+        limit = settings.public_signups_per_minute
+        message = f"too many sign-ups; at most {limit} a minute"
+        enforce(request, SIGNUP_LIMITER, client_key(request), limit, message=message)
+
+
+@router.post(
+    "/auth/register",
+    response_model=LoginOut,
+    status_code=201,
+    dependencies=[Depends(_limit_signup)],
+    responses={409: {"description": "username taken"}, 429: {"description": "too many"}},
+)
+def register(
+    body: RegisterIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> LoginOut:
+    """居民注册: a resident opens their own account (to follow their reports from any device)
+    and is logged in. Public and rate-limited per IP address (``public_signups_per_minute``);
+    the role is always resident, with no jurisdiction. A taken username is a 409."""
+    ip = auth.client_ip(request)
+    service.create_user(
+        session, body.username, body.name, Role.RESIDENT, body.password, phone=body.phone, ip=ip
+    )
+    result = auth.login(session, settings, body.username, body.password, ip=ip)
+    return _logged_in(session, settings, response, result)
 
 
 @router.post("/auth/logout", status_code=204)

@@ -61,6 +61,16 @@ class UserCreate(BaseModel):
     jurisdictions: list[JurisdictionIO] = Field(default_factory=list, max_length=5000)
 
 
+class RegisterIn(BaseModel):
+    """居民注册: what a resident gives to open their own account."""
+
+    model_config = _STRICT
+    username: Username
+    name: Name
+    password: Password
+    phone: Phone | None = None
+
+
 class UserUpdate(BaseModel):
     """Only the fields sent are changed; ``password`` resets it (and ends the user's sessions)."""
 

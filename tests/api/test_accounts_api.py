@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from gridgov.accounts import passwords, service
@@ -26,13 +27,13 @@ USER_PW = "supervisor pw"
 
 
 @pytest.fixture
-def api(session: Session, tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def api(session: Session, engine: Engine, tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     previous = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = FastAPI()
     app.state.settings = Settings(
         data_dir=tmp_path, environment="test", login_max_failures=3, login_lockout_minutes=10
     )
-    app.state.engine = session.get_bind()
+    app.state.engine = engine  # the rate limiter's counters (its own connection)
     _install_error_handlers(app)
     app.include_router(router, prefix="/api")
 
@@ -257,3 +258,47 @@ def test_optional_user_and_auth_before_validation(api: TestClient) -> None:
     assert api.get("/api/whoami", headers=bad).json()["code"] == "unauthenticated"
     # Not logged in: 401 before the body is even looked at.
     assert api.post("/api/users", json={"colour": "red"}).status_code == 401
+
+
+def test_a_resident_signs_up_and_is_logged_in(api: TestClient, session: Session) -> None:
+    api.app.state.settings = api.app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"public_signups_per_minute": 100}
+    )
+    body = {"username": "Wang.Li", "name": "王丽", "password": "a long password", "phone": None}
+    r = api.post("/api/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["user"]["username"] == "wang.li" and made["user"]["role"] == "resident"
+    assert api.get("/api/whoami").json() == {"username": "wang.li"}  # the cookie is set
+    user = session.scalar(select(User).where(User.username == "wang.li"))
+    assert user is not None and user.role is Role.RESIDENT
+    # Taken names, weak passwords, roles asked for and unknown fields are refused; nothing made.
+    again = api.post("/api/auth/register", json=body | {"name": "另一个"})
+    assert (again.status_code, again.json()["code"]) == (409, "username_taken")
+    for bad, field in (
+        ({"password": "short"}, "password"),
+        ({"username": "x"}, "username"),
+        ({"phone": "12"}, "phone"),
+        ({"role": "admin"}, "role"),
+    ):
+        r = api.post("/api/auth/register", json=body | {"username": "zhao.yi"} | bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert field in r.text
+    assert session.scalar(select(User).where(User.username == "zhao.yi")) is None
+
+
+def test_sign_up_is_rate_limited(api: TestClient) -> None:
+    app = api.app
+    app.state.settings = app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"public_signups_per_minute": 2}
+    )
+    # Counted per IP address (whatever cookie the client holds): a fresh address of its own,
+    # because the counters outlive a test.
+    ip = ".".join(str(b) for b in secrets.token_bytes(4))
+    tag = secrets.token_hex(3)
+    codes = []
+    with TestClient(app, client=(ip, 50000), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+        for i in range(3):
+            body = {"username": f"res{tag}{i}", "name": "居民", "password": "a long password"}
+            codes.append(c.post("/api/auth/register", json=body).status_code)
+    assert codes == [201, 201, 429]

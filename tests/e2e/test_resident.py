@@ -349,3 +349,22 @@ def test_gps_fills_in_the_nearest_address_and_the_grid(
     mp.wait_settled()
     mp.screenshot("near")
     mp.assert_clean()
+
+
+def test_a_resident_signs_up_on_the_login_page(page_factory: Any, demo_server: DemoServer) -> None:
+    """居民注册: the sign-up form under the login form makes a resident account and logs in."""
+    mp: MapPage = page_factory("resident-signup", viewport="phone")
+    open_page(mp, "/login", "(anonymous, sign up)")
+    page = mp.page
+    page.locator(".login-signup summary").click()
+    form = page.locator("#signup-form")
+    username = f"jm{uuid.uuid4().hex[:8]}"
+    form.locator('input[name="username"]').fill(username)
+    form.locator('input[name="name"]').fill("李居民")
+    form.locator('input[name="password"]').fill("a long password")
+    mp.screenshot("filled")
+    form.locator('button[type="submit"]').click()
+    page.wait_for_url("**/report", timeout=15_000)  # a resident's home page
+    me = page.evaluate("() => fetch('/api/auth/me').then((r) => r.json())")
+    assert (me["username"], me["role"]) == (username, "resident")
+    mp.assert_clean()

@@ -5,6 +5,7 @@ import { postJSON } from "../lib/api.js";
 import { h } from "../lib/dom.js";
 import { bindForm, buttons, field, input } from "../lib/form.js";
 import { t } from "../lib/i18n.js";
+import { signupSection } from "./login_signup.js";
 
 /** Same-site paths only (the server checked it too; this guards a hand-edited config). */
 function sameSite(path) {
@@ -50,7 +51,11 @@ export async function mount(ctx) {
     field("login.password", password, { required: true }),
     buttons("login.submit"),
   );
-  ctx.main.replaceChildren(h("section", { class: "login-page" }, form));
+  const goOn = (result) => {
+    const home = (ctx.config.homes || {})[result.user.role] || "/";
+    window.location.replace(next || home);
+  };
+  ctx.main.replaceChildren(h("section", { class: "login-page" }, form, signupSection(goOn)));
   bindForm(form, {
     draft: null, // never store credentials
     resetOnSuccess: false,
@@ -60,10 +65,7 @@ export async function mount(ctx) {
         { username: values.username.trim(), password: values.password },
         { auth: "none" },
       ),
-    onSuccess: (result) => {
-      const home = (ctx.config.homes || {})[result.user.role] || "/";
-      window.location.replace(next || home);
-    },
+    onSuccess: goOn,
   });
   form.querySelector("input[name=username]").focus();
 }
