@@ -366,10 +366,10 @@ def test_a_lost_session_comes_back_to_the_half_typed_form(
     mp.page.wait_for_url("**/login?next=*", timeout=15_000)
     mp.page.wait_for_function("() => window.gridgov && window.gridgov.settled()")
     assert "next=%2Fsupervision%3F" in mp.page.url and "new%3Dhotline" in mp.page.url
-    assert mp.page.locator(".form-note").is_visible()  # 登录已失效 … 未提交的内容已保存
+    assert mp.page.locator("#login-form .form-note").is_visible()  # 登录已失效 … 未提交的内容已保存
     mp.screenshot("login-after-loss")
-    mp.page.fill('input[name="username"]', "acceptor")
-    mp.page.fill('input[name="password"]', "gridgov-demo")
+    mp.page.fill('#login-form input[name="username"]', "acceptor")
+    mp.page.fill('#login-form input[name="password"]', "gridgov-demo")
     mp.page.click('#login-form button[type="submit"]')
     mp.page.wait_for_url("**/supervision?*", timeout=15_000)
     mp.page.wait_for_function("() => window.gridgov && window.gridgov.settled()")
@@ -404,8 +404,8 @@ def test_a_lost_session_keeps_an_open_action_form(
     panel.locator('form.action-form button[type="submit"]').click()
     mp.page.wait_for_url("**/login?next=*", timeout=15_000)
     mp.page.wait_for_function("() => window.gridgov && window.gridgov.settled()")
-    mp.page.fill('input[name="username"]', "shift_lead")
-    mp.page.fill('input[name="password"]', "gridgov-demo")
+    mp.page.fill('#login-form input[name="username"]', "shift_lead")
+    mp.page.fill('#login-form input[name="password"]', "gridgov-demo")
     mp.page.click('#login-form button[type="submit"]')
     mp.page.wait_for_url("**/supervision?*", timeout=15_000)
     reason = mp.page.locator('#case-panel form.action-form[data-action="reject"] textarea')
@@ -688,14 +688,14 @@ def test_login_page_logs_in_and_goes_home(page_factory: Any, demo_server: DemoSe
         usable_s=mp.js("() => window.gridgov.readyAt") / 1000,
         settled_s=time.perf_counter() - started,
     )
-    mp.page.fill('input[name="username"]', "acceptor")
-    mp.page.fill('input[name="password"]', "wrong-password")
+    mp.page.fill('#login-form input[name="username"]', "acceptor")
+    mp.page.fill('#login-form input[name="password"]', "wrong-password")
     mp.page.click('#login-form button[type="submit"]')
     error = mp.page.locator('#login-form .form-error[data-code="login_failed"]')
     error.wait_for()
     assert "登录失败" in error.inner_text()
-    assert mp.page.locator('input[name="username"]').input_value() == "acceptor"  # kept
-    mp.page.fill('input[name="password"]', "gridgov-demo")
+    assert mp.page.locator('#login-form input[name="username"]').input_value() == "acceptor"  # kept
+    mp.page.fill('#login-form input[name="password"]', "gridgov-demo")
     mp.page.click('#login-form button[type="submit"]')
     mp.page.wait_for_url("**/supervision", timeout=15_000)
     mp.page.wait_for_function("() => window.gridgov && window.gridgov.settled()")
