@@ -15,13 +15,12 @@ from shapely.geometry import box, shape
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
-from gridgov.cases import service as cases
 from gridgov.config import Settings
 from gridgov.regions import grid_layer, service
 from gridgov.regions.schemas import RegionIn
 from tests.api.acting import As, acting_client
 from tests.factories.regions import COMMUNITIES, STREETS, X0, Y0, D, community_box
-from tests.unit.cases_db.world import GARBAGE, LAT, LON, World, build
+from tests.unit.cases_db.world import World, build, report
 
 URL = "/api/grids.geojson"
 ALL = f"{X0 - D},{Y0 - D},{X0 + 9 * D},{Y0 + 3 * D}"
@@ -162,19 +161,7 @@ def test_a_wide_box_is_fine_at_a_coarse_level(c: TestClient) -> None:
 
 def test_density_per_community_and_street(c: TestClient, session: Session, w: World) -> None:
     for _ in range(2):
-        cases.create_case(
-            session,
-            actor=w.supervisor,
-            channel="supervisor",
-            subclass=GARBAGE,
-            subclass_kind="event",
-            urgency="normal",
-            lon=LON,
-            lat=LAT,
-            description="垃圾",
-            photos=["p1"],
-            now=datetime.now(UTC),
-        )
+        report(session, w, now=datetime.now(UTC))
     session.flush()
     As.user = w.leader
     grids = c.get("/api/dashboard/density", params={"days": 7}).json()
