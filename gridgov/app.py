@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -25,6 +28,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="gridgov",
         version=__version__,
         description="网格化城市治理平台 — grid governance platform API",
+        lifespan=_lifespan,
     )
     # GeoJSON layers compress ~5×; gzip them for the browser (1.4 MB of grids at district scale).
     app.add_middleware(GZipMiddleware, minimum_size=2048)
@@ -33,6 +37,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     _include_routers(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker's thread pool for sync endpoints (``request_threads``)."""
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
+    yield
 
 
 def _include_routers(app: FastAPI) -> None:

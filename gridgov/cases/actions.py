@@ -2,7 +2,8 @@
 
 ``store_outcome`` is the one place that writes what ``apply`` returned: the event row, the new
 state and version, the stage timestamps, the step deadlines and, on registration (立案), the
-routing suggestion (``dispatching.record_suggestion``). Intake uses it for ``submit``. ``act``
+routing suggestion (``dispatching.record_suggestion``). Intake uses its two halves for
+``submit``: ``set_case_state`` before the new row is inserted, ``record_outcome`` after. ``act``
 also writes the event's audit row and notifications (``dispatching.notify``) in the same
 transaction; it is the one path for every actor, the anonymous reporter (``actor_user`` None)
 included.
@@ -132,21 +133,16 @@ def store_outcome(
     calendar: WorkingCalendar | None = None,
 ) -> CaseEvent:
     """Write the event row, the case's new state and version, stage times and deadlines."""
-    e, new = outcome.event, outcome.state
-    row = CaseEvent(
-        case_id=case.id,
-        seq=e.version,
-        action=e.action,
-        actor_user_id=e.actor_id or None,
-        role=e.actor_role,
-        at=e.at,
-        from_state=e.from_state,
-        to_state=e.to_state,
-        note=e.note,
-        payload=_jsonable(dict(e.payload)),
-    )
-    session.add(row)
     previous_department = case.department_code
+    set_case_state(case, outcome, payload)
+    return record_outcome(session, case, outcome, payload, subclass, calendar, previous_department)
+
+
+def set_case_state(case: Case, outcome: Outcome, payload: Mapping[str, Any]) -> None:
+    """Copy the outcome's state onto the case's columns (state, version, workflow snapshot,
+    department, level, stage times). Writes nothing else: a new case gets its columns before
+    its row is inserted."""
+    e, new = outcome.event, outcome.state
     routing = dispatching.routing_of(case)
     case.state = new.state
     case.version = new.version
@@ -163,6 +159,33 @@ def store_outcome(
     stage = STAGE_AT.get(new.state)
     if stage and e.from_state is not new.state and getattr(case, stage) is None:
         setattr(case, stage, e.at)
+
+
+def record_outcome(
+    session: Session,
+    case: Case,
+    outcome: Outcome,
+    payload: Mapping[str, Any],
+    subclass: Subclass,
+    calendar: WorkingCalendar | None,
+    previous_department: str | None,
+) -> CaseEvent:
+    """Add the event row, stop and start step deadlines and record a routing suggestion, for a
+    case whose columns :func:`set_case_state` already moved."""
+    e, new = outcome.event, outcome.state
+    row = CaseEvent(
+        case_id=case.id,
+        seq=e.version,
+        action=e.action,
+        actor_user_id=e.actor_id or None,
+        role=e.actor_role,
+        at=e.at,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        note=e.note,
+        payload=_jsonable(dict(e.payload)),
+    )
+    session.add(row)
     first = e.from_state is State.NEW
     apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar, first=first)
     if new.state is State.REGISTERED and e.from_state is not State.REGISTERED:

@@ -17,19 +17,28 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
-from gridgov.cases.actions import ANONYMOUS, reject_nul, store_outcome
+from gridgov.cases.actions import ANONYMOUS, record_outcome, reject_nul, set_case_state
 from gridgov.cases.linked import check_component_subclass, component_for_report
 from gridgov.cases.models import Case
-from gridgov.cases.numbering import next_case_no
+from gridgov.cases.numbering import assign_case_no, provisional_case_no
 from gridgov.cases.photos import check_photos
-from gridgov.cases.workflow import Action, Actor, CaseState, Channel, ItemClass, State, apply
+from gridgov.cases.workflow import (
+    Action,
+    Actor,
+    CaseState,
+    Channel,
+    ItemClass,
+    Outcome,
+    State,
+    apply,
+)
 from gridgov.components.models import Component
 from gridgov.errors import Conflict, GridgovError, NotFound, ValidationError
 from gridgov.geo.chinacrs import to_wgs84
@@ -202,12 +211,15 @@ def create_case(
     case must have its subclass, and its point is the case's when ``lon``/``lat`` are absent.
     With ``media`` every photo id must be a stored photo.
 
-    A repeated ``idempotency_key`` from the same user returns the first case unchanged; an
-    anonymous key shorter than ``MIN_ANONYMOUS_KEY`` is a 422, and a key an anonymous reporter
-    or a resident repeats with a different subclass, description or point is a Conflict (409
-    ``idempotency_key_reused``). Raises ValidationError (422) for an unknown subclass, urgency,
-    component or photo, a point outside every grid or a missing description; WorkflowError for
-    a role that may not report.
+    A repeated ``idempotency_key`` from the same user returns the first case unchanged, even
+    when the request would no longer pass validation; an anonymous key shorter than
+    ``MIN_ANONYMOUS_KEY`` is a 422, and a key an anonymous reporter or a resident repeats with a
+    different subclass, description or point is a Conflict (409 ``idempotency_key_reused``).
+    Raises ValidationError (422) for an unknown subclass, urgency, component or photo, a point
+    outside every grid or a missing description; WorkflowError for a role that may not report.
+
+    The insert itself detects a repeated key (``ON CONFLICT DO NOTHING`` on the unique key), so
+    a first report costs no lookup; the day's case number is drawn last (see ``numbering``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be time zone aware")
@@ -221,9 +233,67 @@ def create_case(
         "crs": crs,
         "component_id": component_id,
     }
-    existing = _find_key(session, key)
-    if existing is not None:
+    try:
+        case, outcome, payload, sub = _new_case(
+            session,
+            actor=actor,
+            channel=channel,
+            subclass=subclass,
+            subclass_kind=subclass_kind,
+            urgency=urgency,
+            lon=lon,
+            lat=lat,
+            crs=crs,
+            description=description,
+            photos=photos,
+            contact=contact,
+            item_class=item_class,
+            key=key,
+            now=now,
+            component_id=component_id,
+            media=media,
+        )
+    except GridgovError:
+        existing = _find_key(session, key)
+        if existing is None:
+            raise
         return _replay(existing, actor, report)
+    if not _insert(session, case):
+        # The key is taken: a repeated request, or its twin that won a race. Answer that case.
+        again = _find_key(session, key)
+        if again is None:  # pragma: no cover - ON CONFLICT only skips rows that conflict
+            raise RuntimeError("case insert skipped without a conflicting idempotency key")
+        return _replay(again, actor, report)
+    record_outcome(session, case, outcome, payload, sub, calendar, None)
+    session.flush()
+    assign_case_no(session, case, now)
+    audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
+    session.flush()
+    return case
+
+
+def _new_case(
+    session: Session,
+    *,
+    actor: User | None,
+    channel: Channel | str | None,
+    subclass: str,
+    subclass_kind: str | None,
+    urgency: str,
+    lon: float | None,
+    lat: float | None,
+    crs: str,
+    description: str,
+    photos: list[str] | None,
+    contact: Mapping[str, Any] | None,
+    item_class: ItemClass | str | None,
+    key: str | None,
+    now: datetime,
+    component_id: str | None,
+    media: MediaStorage | None,
+) -> tuple[Case, Outcome, dict[str, Any], Subclass]:
+    """Validate a report and build its case (not yet in the session) in the state ``submit``
+    leaves it, with the outcome, the event payload and the subclass. Writes nothing."""
     if not isinstance(description, str) or not description.strip():
         raise ValidationError("description is required", field="description")
     if len(description) > MAX_DESCRIPTION:
@@ -273,7 +343,7 @@ def create_case(
 
     point = place["point"]
     case = Case(
-        case_no=next_case_no(session, now),
+        case_no=provisional_case_no(),  # the day's number is drawn last: see numbering
         state=State.NEW,
         channel=outcome.state.channel or Channel.HOTLINE,
         subclass_kind=sub.kind.value,
@@ -297,21 +367,37 @@ def create_case(
         reported_at=now,
         workflow={},
     )
-    try:
-        with session.begin_nested():
-            session.add(case)
-            session.flush()
-    except IntegrityError:
-        # Only the idempotency key can collide (numbers come from the locked counter row): the
-        # same request arrived twice at once and the other copy won. Answer with its case.
-        again = _find_key(session, key)
-        if again is None:
-            raise
-        return _replay(again, actor, report)
-    store_outcome(session, case, outcome, payload, sub, calendar)
-    audit.record(session, actor, "case.submit", case, {"grid": grid_code})
-    session.flush()
-    return case
+    set_case_state(case, outcome, payload)
+    return case, outcome, payload, sub
+
+
+#: ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`` per dialect, built once so
+#: SQLAlchemy compiles it once (the values travel as parameters).
+_INSERTS = {
+    name: dialect.insert(Case)
+    .on_conflict_do_nothing(index_elements=[Case.idempotency_key])
+    .returning(Case.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_COLUMNS = [(a.key, a.columns[0].name) for a in inspect(Case).column_attrs if a.key != "id"]
+
+
+def _insert(session: Session, case: Case) -> bool:
+    """INSERT the new case unless its idempotency key is taken (False, nothing written). The
+    case then joins the session as if loaded, so later changes are ordinary UPDATEs."""
+    values = {}
+    for key, column in _COLUMNS:
+        if key not in case.__dict__:
+            setattr(case, key, None)  # every column loaded: no lazy refresh later
+        values[column] = getattr(case, key)
+    stmt = _INSERTS[session.get_bind().dialect.name]
+    new_id = session.execute(stmt, values).scalar()
+    if new_id is None:
+        return False
+    case.id = new_id
+    make_transient_to_detached(case)
+    session.add(case)
+    return True
 
 
 def _text(value: Any, limit: int) -> str | None:

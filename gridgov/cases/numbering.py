@@ -5,11 +5,19 @@ The serial comes from one counter row per day, bumped by a single upsert
 stays locked until the reporting transaction commits, so two workers can never draw the same
 number, and no one scans the case table for ``max(case_no)`` any more. A transaction that rolls
 back gives its number back with it; only a duplicate submission racing its twin leaves a gap.
+
+Every report of a day waits for that one row, so a report draws its number last, just before it
+commits (:func:`assign_case_no`): until then the new case carries a :func:`provisional_case_no`
+nobody else can see. The row is then held for two statements and the commit, not for the whole
+report (measured on PostgreSQL at 50 concurrent reporters: holding it across the report's eight
+other statements serialised intake on the row).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, String
@@ -18,6 +26,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gridgov.db import Base
 from gridgov.errors import ValidationError
+
+if TYPE_CHECKING:
+    from gridgov.cases.models import Case
 
 TZ = ZoneInfo("Asia/Shanghai")
 SERIAL_DIGITS = 5
@@ -49,6 +60,26 @@ def next_case_no(session: Session, now: datetime) -> str:
             field="case_no",
         )
     return f"{day}{serial:0{SERIAL_DIGITS}d}"
+
+
+PROVISIONAL_PREFIX = "P"
+
+
+def provisional_case_no() -> str:
+    """A unique stand-in for a new case's number until :func:`assign_case_no` (never committed)."""
+    return PROVISIONAL_PREFIX + uuid.uuid4().hex[:19]
+
+
+def is_provisional(case_no: str) -> bool:
+    return case_no.startswith(PROVISIONAL_PREFIX)
+
+
+def assign_case_no(session: Session, case: Case, now: datetime) -> str:
+    """Give ``case`` (flushed with a provisional number) the next number of ``now``'s day and
+    write it; call it as the last step before the transaction commits."""
+    case.case_no = next_case_no(session, now)
+    session.flush()
+    return case.case_no
 
 
 def release_case_counter(session: Session) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gridgov.errors import Conflict, ImportRejected, NotFound, ValidationError
 from gridgov.taxonomy import excel
@@ -251,10 +251,11 @@ def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subcl
     hit = memo.get((code, kind))
     if hit is not None:
         return hit
-    stmt = select(Subclass).where(Subclass.code == code)
+    # One query with its time limits joined (the relationship's own selectin load is a second).
+    stmt = select(Subclass).options(joinedload(Subclass.time_limits)).where(Subclass.code == code)
     if kind is not None:
         stmt = stmt.where(Subclass.kind == kind)
-    found = list(session.scalars(stmt))
+    found = list(session.scalars(stmt).unique())
     if not found:
         what = f"{kind} subclass" if kind else "subclass"
         raise NotFound(f"no {what} with code {code!r}", code="subclass_not_found", subclass=code)

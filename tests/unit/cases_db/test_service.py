@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridgov.accounts.models import AuditLog
 from gridgov.cases import service
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
 from gridgov.cases.workflow import State, Step, WorkflowError
 from gridgov.errors import Conflict, Forbidden, ValidationError
+from gridgov.taxonomy.models import Kind, Subclass
+from gridgov.taxonomy.service import forget_subclasses
 from tests.unit.cases_db.world import (
     DEPT,
     GARBAGE,
@@ -92,6 +95,36 @@ def test_repeated_idempotency_key_returns_the_first_case(session: Session, w: Wo
     assert again.id == first.id and again.version == 1
     assert session.scalar(select(func.count()).select_from(Case)) == 1
     assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_a_repeated_key_answers_the_first_case_even_when_it_would_now_be_refused(
+    session: Session, w: World
+):
+    """The phone resends after the subclass went out of use: it still gets its case, not 422."""
+    first = report(session, w, key="phone-43")
+    sub = session.scalars(
+        select(Subclass).where(Subclass.code == GARBAGE, Subclass.kind == Kind.EVENT)
+    ).one()
+    sub.is_active = False
+    session.flush()
+    forget_subclasses(session)
+    assert report(session, w, key="phone-43").id == first.id
+    with pytest.raises(ValidationError, match="no longer in use"):
+        report(session, w, key="phone-44")
+
+
+def test_the_stored_case_number_and_its_audit_row_are_the_days_number(session: Session, w: World):
+    """Numbers are drawn last; nothing keeps the provisional stand-in."""
+    cases = [report(session, w, key=f"phone-5{i}") for i in range(3)]
+    session.expire_all()
+    stored = session.scalars(select(Case.case_no).order_by(Case.id)).all()
+    assert stored == [c.case_no for c in cases]
+    assert [int(no[-5:]) for no in stored] == [1, 2, 3]
+    assert all(no.startswith(T0.strftime("%Y%m%d")) for no in stored)
+    audited = session.scalars(
+        select(AuditLog.object_id).where(AuditLog.action == "case.submit").order_by(AuditLog.id)
+    ).all()
+    assert audited == stored
 
 
 def test_stale_version_is_a_conflict_with_the_current_state(session: Session, w: World):
