@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Insert, Integer, String, Text, cast, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
+from gridgov.cases.models import Case
 from gridgov.db import Base
 from gridgov.errors import ValidationError
-
-if TYPE_CHECKING:
-    from gridgov.cases.models import Case
 
 TZ = ZoneInfo("Asia/Shanghai")
 SERIAL_DIGITS = 5
@@ -44,22 +42,33 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-def next_case_no(session: Session, now: datetime) -> str:
-    """The next case number of ``now``'s local day (Asia/Shanghai)."""
-    day = now.astimezone(TZ).strftime("%Y%m%d")
-    dialect = session.get_bind().dialect.name
+def _day(now: datetime) -> str:
+    return now.astimezone(TZ).strftime("%Y%m%d")
+
+
+def _bump(dialect: str, day: str) -> Insert:
+    """The counter upsert ``… RETURNING last`` for ``day`` (a statement, not yet executed)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(CaseCounter).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[CaseCounter.day], set_={"last": CaseCounter.last + 1}
     ).returning(CaseCounter.last)
-    serial = int(session.execute(stmt).scalar_one())
+
+
+def _number(day: str, serial: int) -> str:
     if serial > MAX_SERIAL:
         raise ValidationError(
             f"more than {MAX_SERIAL} cases on {day}: the day's case numbers are used up",
             field="case_no",
         )
     return f"{day}{serial:0{SERIAL_DIGITS}d}"
+
+
+def next_case_no(session: Session, now: datetime) -> str:
+    """The next case number of ``now``'s local day (Asia/Shanghai)."""
+    day = _day(now)
+    serial = session.execute(_bump(session.get_bind().dialect.name, day)).scalar_one()
+    return _number(day, int(serial))
 
 
 PROVISIONAL_PREFIX = "P"
@@ -70,16 +79,31 @@ def provisional_case_no() -> str:
     return PROVISIONAL_PREFIX + uuid.uuid4().hex[:19]
 
 
-def is_provisional(case_no: str) -> bool:
-    return case_no.startswith(PROVISIONAL_PREFIX)
-
-
 def assign_case_no(session: Session, case: Case, now: datetime) -> str:
     """Give ``case`` (flushed with a provisional number) the next number of ``now``'s day and
-    write it; call it as the last step before the transaction commits."""
-    case.case_no = next_case_no(session, now)
+    write it; call it as the last step before the transaction commits.
+
+    On PostgreSQL the counter bump and the case's UPDATE are one statement (the bump as a
+    data-modifying CTE), so the row is held for one round trip and the commit.
+    """
     session.flush()
-    return case.case_no
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        case.case_no = next_case_no(session, now)
+        session.flush()
+        return case.case_no
+    day = _day(now)
+    counter = _bump(dialect, day).cte("counter")
+    table = Case.__table__
+    serial = session.execute(
+        update(table)
+        .where(table.c.id == case.id)
+        .values(case_no=day + func.lpad(cast(counter.c.last, Text), SERIAL_DIGITS, "0"))
+        .returning(counter.c.last)
+    ).scalar_one()
+    number = _number(day, int(serial))  # raises past MAX_SERIAL: the request rolls back
+    set_committed_value(case, "case_no", number)
+    return number
 
 
 def release_case_counter(session: Session) -> None:
