@@ -6,6 +6,7 @@ index it with ordinary B-trees and no spatial extension is required (DESIGN §4.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from gridgov.config import Settings, get_settings
@@ -150,8 +151,59 @@ def session_factory(
     ``session.info["read_only"]`` tells code that would write opportunistically to skip it."""
     bind = engine or get_engine()
     if read_only:
-        bind = bind.execution_options(**{READ_ONLY_OPTION: True})
+        bind = _read_only_bind(bind)
     return sessionmaker(bind=bind, expire_on_commit=False, info={"read_only": read_only})
+
+
+_read_only_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_only_bind(engine: Engine) -> Engine:
+    """``engine`` with the read-only option, one per engine: caches keyed by a session's bind
+    (the working calendar's) must see the same bind on every request."""
+    bind = _read_only_binds.get(engine)
+    if bind is None:
+        bind = _read_only_binds[engine] = engine.execution_options(**{READ_ONLY_OPTION: True})
+    return bind
+
+
+_BEGUN = "gridgov.db.begun"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_begin(session: Session, transaction: SessionTransaction, _connection: Any) -> None:
+    if not transaction.nested:
+        session.info[_BEGUN] = transaction
+
+
+def _began(session: Session) -> bool:
+    """Whether ``session``'s current transaction has begun on the database (``merge`` and other
+    ORM calls open the session's transaction without touching the database)."""
+    current = session.get_transaction()
+    return current is not None and session.info.get(_BEGUN) is current
+
+
+@contextmanager
+def read_first(session: Session) -> Iterator[Session]:
+    """The session for the reads a write makes before it writes.
+
+    A SQLite write session takes the database's write lock with its first statement (``BEGIN
+    IMMEDIATE``, see :func:`_sqlite_begin`), so reads made through it hold every other writer
+    up. While such a session has not begun, this yields a read-only session on the same
+    engine (closed on exit: hand over its rows with ``session.merge(row, load=False)``);
+    otherwise — PostgreSQL, a read-only or begun session — ``session`` itself.
+    """
+    bind = session.get_bind()
+    if (
+        bind.dialect.name != "sqlite"
+        or session.info.get("read_only")
+        or _began(session)
+        or not isinstance(bind, Engine)
+    ):
+        yield session
+        return
+    with session_factory(bind, read_only=True)() as reader:
+        yield reader
 
 
 @contextmanager

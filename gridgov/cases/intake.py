@@ -25,6 +25,7 @@ from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import scope_of
 from gridgov.cases.actions import ANONYMOUS, record_outcome, reject_nul, set_case_state
+from gridgov.cases.deadlines import deployment_calendar
 from gridgov.cases.linked import check_component_subclass, component_for_report
 from gridgov.cases.models import Case
 from gridgov.cases.numbering import assign_case_no, provisional_case_no
@@ -40,6 +41,7 @@ from gridgov.cases.workflow import (
     apply,
 )
 from gridgov.components.models import Component
+from gridgov.db import read_first
 from gridgov.errors import Conflict, GridgovError, NotFound, ValidationError
 from gridgov.geo.chinacrs import to_wgs84
 from gridgov.media.storage import MediaStorage
@@ -234,25 +236,28 @@ def create_case(
         "component_id": component_id,
     }
     try:
-        case, outcome, payload, sub = _new_case(
-            session,
-            actor=actor,
-            channel=channel,
-            subclass=subclass,
-            subclass_kind=subclass_kind,
-            urgency=urgency,
-            lon=lon,
-            lat=lat,
-            crs=crs,
-            description=description,
-            photos=photos,
-            contact=contact,
-            item_class=item_class,
-            key=key,
-            now=now,
-            component_id=component_id,
-            media=media,
-        )
+        # Validation only reads: on SQLite it runs before the write lock is taken (read_first).
+        with read_first(session) as reader:
+            case, outcome, payload, sub = _new_case(
+                reader,
+                actor=actor,
+                channel=channel,
+                subclass=subclass,
+                subclass_kind=subclass_kind,
+                urgency=urgency,
+                lon=lon,
+                lat=lat,
+                crs=crs,
+                description=description,
+                photos=photos,
+                contact=contact,
+                item_class=item_class,
+                key=key,
+                now=now,
+                component_id=component_id,
+                media=media,
+            )
+            calendar = calendar or deployment_calendar(reader)
     except GridgovError:
         existing = _find_key(session, key)
         if existing is None:

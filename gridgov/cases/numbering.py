@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Integer, String, Text, cast, func, update
+from sqlalchemy import Insert, Integer, String, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -79,6 +79,16 @@ def provisional_case_no() -> str:
     return PROVISIONAL_PREFIX + uuid.uuid4().hex[:19]
 
 
+#: The counter bump as a data-modifying CTE feeding the case's UPDATE (one-row ``counter``).
+_ASSIGN_POSTGRESQL = text(
+    "WITH counter AS ("
+    " INSERT INTO case_counter (day, last) VALUES (:day, 1)"
+    " ON CONFLICT (day) DO UPDATE SET last = case_counter.last + 1 RETURNING last)"
+    f" UPDATE \"case\" SET case_no = :day || lpad(counter.last::text, {SERIAL_DIGITS}, '0')"
+    ' FROM counter WHERE "case".id = :id RETURNING counter.last'
+)
+
+
 def assign_case_no(session: Session, case: Case, now: datetime) -> str:
     """Give ``case`` (flushed with a provisional number) the next number of ``now``'s day and
     write it; call it as the last step before the transaction commits.
@@ -93,14 +103,7 @@ def assign_case_no(session: Session, case: Case, now: datetime) -> str:
         session.flush()
         return case.case_no
     day = _day(now)
-    counter = _bump(dialect, day).cte("counter")
-    table = Case.__table__
-    serial = session.execute(
-        update(table)
-        .where(table.c.id == case.id)
-        .values(case_no=day + func.lpad(cast(counter.c.last, Text), SERIAL_DIGITS, "0"))
-        .returning(counter.c.last)
-    ).scalar_one()
+    serial = session.execute(_ASSIGN_POSTGRESQL, {"day": day, "id": case.id}).scalar_one()
     number = _number(day, int(serial))  # raises past MAX_SERIAL: the request rolls back
     set_committed_value(case, "case_no", number)
     return number

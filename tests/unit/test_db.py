@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gridgov import migrate
 from gridgov.accounts.models import Role, User
-from gridgov.db import make_engine, session_scope
+from gridgov.db import make_engine, session_factory, session_scope
 
 
 def test_a_released_savepoint_does_not_commit_on_sqlite(tmp_path: Path) -> None:
@@ -71,4 +71,19 @@ def test_reader_snapshot_then_other_writer_then_write(tmp_path: Path) -> None:
     assert errors == []
     with session_scope(engine, read_only=True) as s:
         assert s.scalar(select(func.count()).select_from(User)) == 2
+    engine.dispose()
+
+
+def test_read_only_sessions_share_one_bind_so_caches_keyed_by_it_hit(tmp_path: Path) -> None:
+    """The working calendar is cached per bind: a new bind per request rebuilt it every time."""
+    from gridgov.calendar_admin.store import calendar_for
+    from gridgov.config import Settings
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'binds.db'}")
+    migrate.upgrade(engine)
+    settings = Settings(data_dir=tmp_path)
+    make = session_factory(engine, read_only=True)
+    with make() as a, session_factory(engine, read_only=True)() as b:
+        assert a.get_bind() is b.get_bind()
+        assert calendar_for(a, settings) is calendar_for(b, settings)
     engine.dispose()
