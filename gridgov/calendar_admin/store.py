@@ -97,14 +97,16 @@ def invalidate(session: Session | None = None) -> None:
         session.info.pop(_SESSION_KEY, None)
 
 
+#: Built once: this runs on every request that computes a deadline.
+_FINGERPRINT = select(
+    func.count(CalendarRule.id),
+    func.coalesce(func.sum(CalendarRule.id), 0),
+    func.max(CalendarRule.imported_at),
+)
+
+
 def _fingerprint(session: Session) -> _Fingerprint:
-    count, id_sum, last = session.execute(
-        select(
-            func.count(CalendarRule.id),
-            func.coalesce(func.sum(CalendarRule.id), 0),
-            func.max(CalendarRule.imported_at),
-        )
-    ).one()
+    count, id_sum, last = session.execute(_FINGERPRINT).one()
     if isinstance(last, datetime) and last.tzinfo is not None:
         last = last.replace(tzinfo=None)  # SQLite gives naive text, PostgreSQL aware: compare alike
     return int(count), int(id_sum), last

@@ -518,8 +518,12 @@ def grid_versions(session: Session, code: str) -> list[UnitGrid]:
     return rows
 
 
+#: Built once: the geocoder checks its cache with it on every report.
+_LATEST_REVISION = select(func.coalesce(func.max(GridRevision.id), 0))
+
+
 def latest_revision_id(session: Session) -> int:
-    return session.scalar(select(func.coalesce(func.max(GridRevision.id), 0))) or 0
+    return session.scalar(_LATEST_REVISION) or 0
 
 
 def validate_current_grids(session: Session, *, tolerance_m2: float = 1.0) -> list[Problem]:
