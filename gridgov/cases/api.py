@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -82,9 +83,10 @@ def _app_settings(request: Request) -> Settings | None:
     return settings if isinstance(settings, Settings) else None
 
 
-def _media(request: Request) -> MediaStorage | None:
+async def _media(request: Request) -> MediaStorage | None:
     """The photo store of the app's settings: photo ids named by a case are checked in it.
-    An app built without settings (a bare router in a test) checks none."""
+    An app built without settings (a bare router in a test) checks none. ``async``: it only
+    builds an object, so it needs no worker thread of its own."""
     settings = _app_settings(request)
     return storage_for(settings) if settings is not None else None
 
@@ -92,18 +94,19 @@ def _media(request: Request) -> MediaStorage | None:
 MediaDep = Annotated[MediaStorage | None, Depends(_media)]
 
 
-def _limit_public_reports(request: Request, user: OptionalUser) -> None:
+async def _limit_public_reports(request: Request, user: OptionalUser) -> None:
     """Count a report by an anonymous reporter or a resident on the shared public report
     limiter (the one ``POST /api/public/reports`` counts on: ``public_reports_per_minute`` per
     login session or IP address); staff are not limited. Counted before the body is checked,
     so refused bodies count too. An app built without settings and engine (a bare router in
-    a test) counts nothing."""
+    a test) counts nothing. Only the count, which writes to the database, takes a worker
+    thread: a staff report does not wait for one here."""
     if user is not None and user.role is not Role.RESIDENT:
         return
     settings = _app_settings(request)
     if settings is None or getattr(request.app.state, "engine", None) is None:
         return
-    count_public_report(request, settings)
+    await run_in_threadpool(count_public_report, request, settings)
 
 
 def case_read(case: Case, lights: Mapping[str, str | None] | None = None) -> CaseRead:
