@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
@@ -86,15 +86,19 @@ def _region_prefixes(session: Session, codes: Iterable[str]) -> set[str]:
     return {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
 
 
+#: Built once: every request that checks a scope runs it.
+_JURISDICTION_ROWS = select(Jurisdiction.scope_kind, Jurisdiction.code).where(
+    Jurisdiction.user_id == bindparam("user_id")
+)
+
+
 def scope_of(session: Session, user: User) -> Scope:
     """The user's scope. Admins cover everything; everyone else covers their jurisdiction rows
     (a leader or admin configured with the city code covers the whole city). A department user
     also covers their own ``department_code``."""
     if user.role is Role.ADMIN:
         return Scope.everything()
-    rows = session.execute(
-        select(Jurisdiction.scope_kind, Jurisdiction.code).where(Jurisdiction.user_id == user.id)
-    ).all()
+    rows = session.execute(_JURISDICTION_ROWS, {"user_id": user.id}).all()
     by_kind: dict[ScopeKind, set[str]] = {k: set() for k in ScopeKind}
     for kind, code in rows:
         by_kind[kind].add(code)

@@ -377,11 +377,13 @@ def _new_case(
 
 
 #: ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`` per dialect, built once so
-#: SQLAlchemy compiles it once (the values travel as parameters).
+#: SQLAlchemy compiles it once (the values travel as parameters). On the table, not the mapped
+#: class: the ORM's bulk-insert path would cost more than the rest of the insert.
+_TABLE = Case.__table__
 _INSERTS = {
-    name: dialect.insert(Case)
-    .on_conflict_do_nothing(index_elements=[Case.idempotency_key])
-    .returning(Case.id)
+    name: dialect.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=[_TABLE.c.idempotency_key])
+    .returning(_TABLE.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _COLUMNS = [(a.key, a.columns[0].name) for a in inspect(Case).column_attrs if a.key != "id"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from gridgov.errors import Conflict, ImportRejected, NotFound, ValidationError
@@ -242,6 +242,16 @@ def list_classes(session: Session, kind: Kind | None = None) -> list[TaxonomyCla
 _MEMO_KEY = "gridgov.taxonomy.subclass_memo"
 
 
+#: Built once (every report and action looks its subclass up): one query with the time limits
+#: joined, where the relationship's own selectin load would be a second.
+_SUBCLASS_BY_CODE = (
+    select(Subclass)
+    .options(joinedload(Subclass.time_limits))
+    .where(Subclass.code == bindparam("code"))
+)
+_SUBCLASS_BY_CODE_AND_KIND = _SUBCLASS_BY_CODE.where(Subclass.kind == bindparam("kind"))
+
+
 def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subclass:
     """The subclass with this 4-digit code; ``kind`` is needed when both trees use the code.
 
@@ -251,11 +261,8 @@ def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subcl
     hit = memo.get((code, kind))
     if hit is not None:
         return hit
-    # One query with its time limits joined (the relationship's own selectin load is a second).
-    stmt = select(Subclass).options(joinedload(Subclass.time_limits)).where(Subclass.code == code)
-    if kind is not None:
-        stmt = stmt.where(Subclass.kind == kind)
-    found = list(session.scalars(stmt).unique())
+    stmt = _SUBCLASS_BY_CODE if kind is None else _SUBCLASS_BY_CODE_AND_KIND
+    found = list(session.scalars(stmt, {"code": code, "kind": kind}).unique())
     if not found:
         what = f"{kind} subclass" if kind else "subclass"
         raise NotFound(f"no {what} with code {code!r}", code="subclass_not_found", subclass=code)
