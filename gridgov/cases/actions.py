@@ -12,7 +12,7 @@ included.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -67,9 +67,13 @@ STAGE_AT: Mapping[State, str] = {
 # ---- workflow state ↔ JSON ------------------------------------------------------------------
 
 
+_STATE_FIELDS = tuple(f.name for f in fields(CaseState))
+
+
 def snapshot(state: CaseState) -> dict[str, Any]:
     """The workflow state as JSON (enums as their values, tuples as lists)."""
-    out = asdict(state)
+    # Field by field, not dataclasses.asdict: its deep copy was a twentieth of a report's CPU.
+    out = {name: getattr(state, name) for name in _STATE_FIELDS}
     out["ratings"] = [list(r) for r in state.ratings]
     for name in ("reporter_ids", "dispatcher_ids", "handler_ids"):
         out[name] = list(out[name])
