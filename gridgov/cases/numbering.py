@@ -4,13 +4,13 @@ The serial comes from one counter row per day, bumped by a single upsert
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, on SQLite ≥ 3.35 and PostgreSQL alike). The row
 stays locked until the reporting transaction commits, so two workers can never draw the same
 number, and no one scans the case table for ``max(case_no)`` any more. A transaction that rolls
-back gives its number back with it; only a duplicate submission racing its twin leaves a gap.
+back gives its number back with it, so the day's numbers have no gaps.
 
 Every report of a day waits for that one row, so a report draws its number last, just before it
 commits (:func:`assign_case_no`): until then the new case carries a :func:`provisional_case_no`
-nobody else can see. The row is then held for two statements and the commit, not for the whole
-report (measured on PostgreSQL at 50 concurrent reporters: holding it across the report's eight
-other statements serialised intake on the row).
+nobody else can see. The row is then held for one statement (two on SQLite) and the commit, not
+across the report's other statements. A duplicate submission that loses the race to its twin
+never draws a number.
 """
 
 from __future__ import annotations
