@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     # Requests an app worker handles at once (FastAPI runs sync endpoints on a thread pool,
     # 40 threads by default); the rest wait their turn in order. More threads only share one
     # GIL, and past db_pool_size every extra request opens and closes its own PostgreSQL
-    # connection (bench/intake.py, PostgreSQL, 50 concurrent reporters, same run: 8 threads
-    # 64 reports/s with a p99 of 1.6 s, 40 threads 46/s and 4.2 s).
+    # connection (bench/intake.py, PostgreSQL, 50 concurrent reporters, runs minutes apart: 8
+    # threads 64 reports/s with a p99 of 1.6 s, 40 threads 46/s and 4.2 s).
     request_threads: int = Field(8, ge=1, le=200)
     environment: Literal["development", "production", "test"] = "development"
     secret_key: str = PLACEHOLDER_SECRET
