@@ -24,6 +24,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -115,14 +116,22 @@ class LocalStorage:
         return self.root / item.folder / name
 
     def find(self, media_id: str) -> StoredMedia | None:
-        """Look for ``<id>.<ext>`` in every ``YYYY/MM`` folder (ids are checked as hex first)."""
+        """Look for ``<id>.<ext>`` in the ``YYYY/MM`` folders, newest first (ids are checked as
+        hex first). A report names photos uploaded minutes before, so the first folder mostly
+        has them: a few file checks, where a glob per extension listed every month ever kept."""
         if not valid_id(media_id) or not self.root.is_dir():
             return None
-        for ext in _EXTS:
-            for path in self.root.glob(f"[0-9][0-9][0-9][0-9]/[0-9][0-9]/{media_id}.{ext}"):
-                folder = f"{path.parent.parent.name}/{path.parent.name}"
-                return StoredMedia(media_id, ext, folder)
+        for folder in self._folders():
+            for ext in _EXTS:
+                if (self.root / folder / f"{media_id}.{ext}").is_file():
+                    return StoredMedia(media_id, ext, folder)
         return None
+
+    def _folders(self) -> Iterator[str]:
+        """The ``YYYY/MM`` folder names, newest first."""
+        for year in _subfolders(self.root, 4):
+            for month in _subfolders(self.root / year, 2):
+                yield f"{year}/{month}"
 
     def exists(self, media_id: str) -> bool:
         """True when the original is on disk."""
@@ -167,6 +176,20 @@ class LocalStorage:
         self._path(item, "original").unlink(missing_ok=True)
         self._path(item, "thumb").unlink(missing_ok=True)
         return True
+
+
+def _subfolders(path: Path, digits: int) -> list[str]:
+    """The names of the folders in ``path`` made of ``digits`` digits, the highest first."""
+    with os.scandir(path) as entries:
+        names = [
+            e.name
+            for e in entries
+            if len(e.name) == digits
+            and e.name.isascii()
+            and e.name.isdigit()
+            and e.is_dir(follow_symlinks=False)
+        ]
+    return sorted(names, reverse=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -157,6 +157,31 @@ def test_storage_refuses_non_hex_ids(tmp_path: Path) -> None:
         store.put("../x", "jpg", b"", b"", now=datetime(2026, 1, 1))
 
 
+def test_photos_are_found_in_any_month_folder(tmp_path: Path) -> None:
+    """Newest folders are searched first; a photo from years ago is still found, stray folders
+    and files beside the YYYY/MM folders are ignored."""
+    store = LocalStorage(tmp_path)
+    ids = [f"{n:064x}" for n in range(1, 5)]
+    months = [
+        datetime(2024, 2, 1),
+        datetime(2025, 12, 1),
+        datetime(2026, 1, 1),
+        datetime(2026, 11, 1),
+    ]
+    for media_id, month in zip(ids, months, strict=True):
+        store.put(media_id, "png" if month.year == 2024 else "jpg", b"o", b"t", now=month)
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "2026" / "notes.txt").write_text("x")
+    found = [store.find(i) for i in ids]
+    assert [(f.folder, f.ext) for f in found if f] == [
+        ("2024/02", "png"),
+        ("2025/12", "jpg"),
+        ("2026/01", "jpg"),
+        ("2026/11", "jpg"),
+    ]
+    assert store.find(f"{99:064x}") is None
+
+
 @pytest.fixture
 def clean_counters(engine: Engine) -> None:
     """Forget earlier tests' upload counters (the limiter commits in its own transaction)."""
