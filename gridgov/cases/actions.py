@@ -82,8 +82,7 @@ def snapshot(state: CaseState) -> dict[str, Any]:
 
 def from_snapshot(data: Mapping[str, Any]) -> CaseState:
     """The inverse of ``snapshot``."""
-    known = {f.name for f in fields(CaseState)}
-    d = {k: v for k, v in data.items() if k in known}
+    d = {k: v for k, v in data.items() if k in _STATE_FIELDS}
     enums = {
         "state": State,
         "paused_from": State,

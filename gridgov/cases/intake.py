@@ -270,8 +270,7 @@ def create_case(
             raise RuntimeError("case insert skipped without a conflicting idempotency key")
         return _replay(again, actor, report)
     record_outcome(session, case, outcome, payload, sub, calendar, None)
-    session.flush()
-    assign_case_no(session, case, now)
+    assign_case_no(session, case, now)  # flushes the event and deadline rows first
     audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
     session.flush()
     return case
