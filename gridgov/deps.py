@@ -2,24 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from gridgov.config import Settings
-from gridgov.db import session_scope
+from gridgov.db import session_factory
 
 #: Methods whose requests only read; their sessions do not take SQLite's write lock.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the endpoint succeeds."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed when the endpoint succeeds (rolled back on error).
+
+    Async, so that opening the session (no I/O: it connects with its first statement) and
+    closing one with no transaction left (an endpoint that committed itself, such as a report)
+    cost the request no hop to a worker thread; a commit or rollback still runs on one.
+    """
     read_only = request.method in READ_METHODS
-    with session_scope(request.app.state.engine, read_only=read_only) as session:
+    session = session_factory(request.app.state.engine, read_only=read_only)()
+    try:
         yield session
+    except BaseException:
+        await _finish(session, commit=False)
+        raise
+    await _finish(session, commit=True)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    if not session.in_transaction():  # nothing pending and no connection held
+        session.close()
+        return
+    # Outside the request thread limit (as FastAPI ends sync dependencies): the session may
+    # hold SQLite's write lock, which the requests occupying every thread are waiting for.
+    await anyio.to_thread.run_sync(_end, session, commit, limiter=anyio.CapacityLimiter(1))
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def get_app_settings(request: Request) -> Settings:
