@@ -181,9 +181,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers > 1:
         uvicorn.run("gridgov.asgi:app", host=host, port=port, workers=workers, log_level="warning")
     else:
-        from gridgov.app import create_app
+        from gridgov.app import create_app, freeze_heap
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        app = create_app(settings)
+        freeze_heap()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @app.command()
