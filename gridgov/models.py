@@ -12,6 +12,7 @@ from gridgov.patrol.models import Patrol, PatrolPosition
 from gridgov.ratelimit import RateLimitCounter
 from gridgov.regions.models import GridRevision, GridSet, GridSetMember, Region, UnitGrid
 from gridgov.registry.models import Building
+from gridgov.revisions import DataRevision
 from gridgov.roads.models import Road
 from gridgov.taxonomy.models import Subclass, SubclassTimeLimit, TaxonomyClass
 
@@ -24,6 +25,7 @@ __all__ = [
     "CaseStepDeadline",
     "Component",
     "ComponentStateEvent",
+    "DataRevision",
     "Department",
     "DepartmentRegion",
     "GazetteerEntry",

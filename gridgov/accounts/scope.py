@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, false, or_, select
+from sqlalchemy import Engine, bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from gridgov import revisions
 from gridgov.accounts.models import Jurisdiction, Role, ScopeKind, User
 from gridgov.codes.admin import Level
 from gridgov.regions.models import Region
@@ -86,10 +87,27 @@ def _region_prefixes(session: Session, codes: Iterable[str]) -> set[str]:
     return {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
 
 
-#: Built once: every request that checks a scope runs it.
 _JURISDICTION_ROWS = select(Jurisdiction.scope_kind, Jurisdiction.code).where(
     Jurisdiction.user_id == bindparam("user_id")
 )
+# Every request that checks a scope needs the user's rows: cached per process, and read again
+# when any jurisdiction changed (the "jurisdictions" revision, read with the other caches').
+revisions.watch("jurisdictions", Jurisdiction)
+_rows: dict[tuple[str, int], tuple[tuple[Any, ...], tuple[tuple[ScopeKind, str], ...]]] = {}
+
+
+def _jurisdiction_rows(session: Session, user_id: int) -> tuple[tuple[ScopeKind, str], ...]:
+    version = revisions.current(session, "jurisdictions")
+    bind = session.get_bind()
+    key = (str((bind if isinstance(bind, Engine) else bind.engine).url), user_id)
+    hit = _rows.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    rows = tuple(
+        (kind, code) for kind, code in session.execute(_JURISDICTION_ROWS, {"user_id": user_id})
+    )
+    _rows[key] = (version, rows)
+    return rows
 
 
 def scope_of(session: Session, user: User) -> Scope:
@@ -98,7 +116,7 @@ def scope_of(session: Session, user: User) -> Scope:
     also covers their own ``department_code``."""
     if user.role is Role.ADMIN:
         return Scope.everything()
-    rows = session.execute(_JURISDICTION_ROWS, {"user_id": user.id}).all()
+    rows = _jurisdiction_rows(session, user.id)
     by_kind: dict[ScopeKind, set[str]] = {k: set() for k in ScopeKind}
     for kind, code in rows:
         by_kind[kind].add(code)

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypedDict
 from sqlalchemy import CursorResult, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from gridgov import revisions
 from gridgov.accounts.audit import record
 from gridgov.accounts.models import User
 from gridgov.calendar_admin.models import CalendarRule
@@ -97,16 +98,22 @@ def invalidate(session: Session | None = None) -> None:
         session.info.pop(_SESSION_KEY, None)
 
 
-#: Built once: this runs on every request that computes a deadline.
-_FINGERPRINT = select(
-    func.count(CalendarRule.id),
-    func.coalesce(func.sum(CalendarRule.id), 0),
-    func.max(CalendarRule.imported_at),
+# Checked on every request that computes a deadline: read with the other caches' versions.
+revisions.register(
+    "calendar",
+    *(
+        select(agg).scalar_subquery().label(None)
+        for agg in (
+            func.count(CalendarRule.id),
+            func.coalesce(func.sum(CalendarRule.id), 0),
+            func.max(CalendarRule.imported_at),
+        )
+    ),
 )
 
 
 def _fingerprint(session: Session) -> _Fingerprint:
-    count, id_sum, last = session.execute(_FINGERPRINT).one()
+    count, id_sum, last = revisions.current(session, "calendar")
     if isinstance(last, datetime) and last.tzinfo is not None:
         last = last.replace(tzinfo=None)  # SQLite gives naive text, PostgreSQL aware: compare alike
     return int(count), int(id_sum), last

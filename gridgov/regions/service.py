@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from gridgov import revisions
 from gridgov.codes.admin import PARENT_LEVEL, Level, parse_region_code
 from gridgov.codes.grid import format_grid_code, parse_grid_code
 from gridgov.db import utcnow
@@ -518,12 +519,15 @@ def grid_versions(session: Session, code: str) -> list[UnitGrid]:
     return rows
 
 
-#: Built once: the geocoder checks its cache with it on every report.
-_LATEST_REVISION = select(func.coalesce(func.max(GridRevision.id), 0))
+# The geocoder checks its cache with it on every report: read with the other caches' versions.
+revisions.register(
+    "grids", select(func.coalesce(func.max(GridRevision.id), 0)).scalar_subquery().label(None)
+)
 
 
 def latest_revision_id(session: Session) -> int:
-    return session.scalar(_LATEST_REVISION) or 0
+    """The newest grid layer revision (0 before the first)."""
+    return int(revisions.current(session, "grids")[0] or 0)
 
 
 def validate_current_grids(session: Session, *, tolerance_m2: float = 1.0) -> list[Problem]:
