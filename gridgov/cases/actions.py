@@ -45,7 +45,7 @@ from gridgov.cases.workflow import (
 from gridgov.errors import Conflict, NotFound, ValidationError
 from gridgov.media.storage import MediaStorage
 from gridgov.taxonomy.models import Kind, Subclass
-from gridgov.taxonomy.service import get_subclass
+from gridgov.taxonomy.service import shared_subclass
 from gridgov.workcalendar import WorkingCalendar
 
 ANONYMOUS = NO_ACCOUNT  # actor id of an anonymous resident report (no user row)
@@ -262,7 +262,7 @@ def _parse_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _subclass_of(session: Session, case: Case) -> Subclass:
-    return get_subclass(session, case.subclass_code, Kind(case.subclass_kind))
+    return shared_subclass(session, case.subclass_code, Kind(case.subclass_kind))
 
 
 def act(

@@ -47,7 +47,7 @@ from gridgov.geo.chinacrs import to_wgs84
 from gridgov.media.storage import MediaStorage
 from gridgov.regions.geocode import InputCRS, geocode
 from gridgov.taxonomy.models import Kind, Subclass
-from gridgov.taxonomy.service import get_subclass
+from gridgov.taxonomy.service import shared_subclass
 from gridgov.workcalendar import WorkingCalendar
 
 MAX_KEY = 100
@@ -135,7 +135,7 @@ def _subclass(session: Session, code: str, kind: str | None) -> Subclass:
             f"unknown subclass kind {kind!r} (component or event)", field="subclass_kind"
         ) from None
     try:
-        sub = get_subclass(session, str(code), kind_value)
+        sub = shared_subclass(session, str(code), kind_value)
     except NotFound:
         raise ValidationError(
             f"unknown subclass {code!r}", code="unknown_subclass", field="subclass"
