@@ -380,14 +380,14 @@ async def _drive_paced(
 
     async def client_loop(i: int, headers: dict[str, str], body: dict[str, Any]) -> None:
         async with _client(base) as client:
-            due = t0 + i / rate
-            while due < stop:
+            k = 0
+            while (due := t0 + i / rate + k * every) < stop:
                 if (wait := due - time.perf_counter()) > 0:
                     await asyncio.sleep(wait)
                 status, detail = await _post(client, path, headers, body)
                 if due >= start:
                     result.add(status, (time.perf_counter() - due) * 1e3, detail)
-                due += every
+                k += 1
 
     await asyncio.gather(*(client_loop(i, h, b) for i, (h, b) in enumerate(bodies)))
     return result
