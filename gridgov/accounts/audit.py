@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import AuditLog, User
+from gridgov.db import insert_now
 
 
 class Auditable(Protocol):
@@ -53,7 +54,7 @@ def record(
         detail=detail or {},
         ip=ip,
     )
-    session.add(row)
+    insert_now(session, row)
     return row
 
 

@@ -42,6 +42,7 @@ from gridgov.cases.workflow import (
     WorkflowError,
     apply,
 )
+from gridgov.db import insert_now
 from gridgov.errors import Conflict, NotFound, ValidationError
 from gridgov.media.storage import MediaStorage
 from gridgov.taxonomy.models import Kind, Subclass
@@ -188,7 +189,6 @@ def record_outcome(
         note=e.note,
         payload=_jsonable(dict(e.payload)),
     )
-    session.add(row)
     first = e.from_state is State.NEW
     apply_clock(session, case, outcome.clock, payload, subclass, e.at, calendar, first=first)
     if new.state is State.REGISTERED and e.from_state is not State.REGISTERED:
@@ -196,6 +196,7 @@ def record_outcome(
         if routed is not None:  # the register event shows the suggestion in the case history
             suggestion = {k: routed.get(k) for k in ("department_code", "reason")}
             row.payload = {**row.payload, dispatching.ROUTING_KEY: suggestion}
+    insert_now(session, row)
     return row
 
 
@@ -323,15 +324,16 @@ def act(
             raise levels.no_upper_level(case) from None
         raise
     check_payload_photos(media, data)
-    row = store_outcome(session, case, outcome, data, _subclass_of(session, case), calendar)
-    audit.record(
-        session,
-        actor_user,
-        f"case.{outcome.event.action.value}",
-        case,
-        {"from": outcome.event.from_state.value, "to": outcome.event.to_state.value},
-    )
-    try:
+    sub = _subclass_of(session, case)
+    try:  # the event row (unique per case and version) is written at once, the case at flush
+        row = store_outcome(session, case, outcome, data, sub, calendar)
+        audit.record(
+            session,
+            actor_user,
+            f"case.{outcome.event.action.value}",
+            case,
+            {"from": outcome.event.from_state.value, "to": outcome.event.to_state.value},
+        )
         session.flush()
     except (StaleDataError, IntegrityError):
         session.rollback()

@@ -16,6 +16,7 @@ from gridgov.cases.model import ClockOp
 from gridgov.cases.models import Case, CaseStepDeadline
 from gridgov.cases.states import Step
 from gridgov.config import get_settings
+from gridgov.db import insert_now
 from gridgov.taxonomy.models import Subclass
 from gridgov.workcalendar import TimeLimit, WorkingCalendar, deadline, light
 
@@ -94,7 +95,7 @@ def apply_clock(
                 row.limit_value = limit.value
                 row.limit_unit = limit.unit.value
                 row.warnings = list(due.warnings)
-        session.add(row)
+        insert_now(session, row)
         started.append(row)
     return started
 

@@ -270,7 +270,7 @@ def create_case(
             raise RuntimeError("case insert skipped without a conflicting idempotency key")
         return _replay(again, actor, report)
     record_outcome(session, case, outcome, payload, sub, calendar, None)
-    assign_case_no(session, case, now)  # flushes the event and deadline rows first
+    assign_case_no(session, case, now)
     audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
     session.flush()
     return case

@@ -189,18 +189,18 @@ def merge_case(
     _check_master(session, master)
     merged, absorbed = _outcomes(session, actor_user, duplicate, master, note, now)
     rows = []
-    for case, outcome in ((duplicate, merged), (master, absorbed)):
-        sub = get_subclass(session, case.subclass_code, Kind(case.subclass_kind))
-        payload = dict(outcome.event.payload)
-        rows.append(store_outcome(session, case, outcome, payload, sub, calendar))
-        audit.record(
-            session,
-            actor_user,
-            f"case.{outcome.event.action.value}",
-            case,
-            {"duplicate": duplicate.case_no, "master": master.case_no},
-        )
-    try:
+    try:  # the event rows (unique per case and version) are written at once, the cases at flush
+        for case, outcome in ((duplicate, merged), (master, absorbed)):
+            sub = get_subclass(session, case.subclass_code, Kind(case.subclass_kind))
+            payload = dict(outcome.event.payload)
+            rows.append(store_outcome(session, case, outcome, payload, sub, calendar))
+            audit.record(
+                session,
+                actor_user,
+                f"case.{outcome.event.action.value}",
+                case,
+                {"duplicate": duplicate.case_no, "master": master.case_no},
+            )
         session.flush()
     except (StaleDataError, IntegrityError):
         session.rollback()

@@ -1,15 +1,15 @@
-"""The engine keeps transactions whole on SQLite too."""
+"""The engine keeps transactions whole on SQLite too; rows written at once (insert_now)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from gridgov import migrate
-from gridgov.accounts.models import Role, User
-from gridgov.db import make_engine, session_factory, session_scope
+from gridgov.accounts.models import AuditLog, Role, User
+from gridgov.db import insert_now, make_engine, session_factory, session_scope
 
 
 def test_a_released_savepoint_does_not_commit_on_sqlite(tmp_path: Path) -> None:
@@ -87,3 +87,22 @@ def test_read_only_sessions_share_one_bind_so_caches_keyed_by_it_hit(tmp_path: P
         assert a.get_bind() is b.get_bind()
         assert calendar_for(a, settings) is calendar_for(b, settings)
     engine.dispose()
+
+
+def test_insert_now_writes_at_once_with_the_defaults_and_later_changes_update(
+    session: Session,
+) -> None:
+    """On SQLite and PostgreSQL: the row is in the table before any flush, unset columns come
+    back with their defaults, and the object is an ordinary persistent one afterwards."""
+    row = AuditLog(action="test.insert_now", object_type="case", object_id="P1")
+    insert_now(session, row)
+    assert inspect(row).persistent and row.id is not None
+    assert row.detail == {} and row.at.tzinfo is not None  # defaults: dict, utcnow
+    stored = session.connection().execute(
+        select(AuditLog.__table__.c.object_id).where(AuditLog.__table__.c.id == row.id)
+    )
+    assert stored.scalar_one() == "P1"
+    row.object_id = "2026120300001"
+    session.flush()
+    session.expire(row)
+    assert row.object_id == "2026120300001"
