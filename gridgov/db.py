@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapper,
@@ -231,14 +232,16 @@ def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> I
         session.close()
 
 
-def insert_now(session: Session, obj: Base) -> None:
+def insert_now(session: Session, obj: Base, *, unless_taken: str | None = None) -> bool:
     """INSERT a new mapped object through its table at once, then attach it to ``session`` as
-    if loaded, so later changes to it are ordinary UPDATEs.
+    if loaded, so later changes to it are ordinary UPDATEs. True when the row was written.
 
     One statement and no unit-of-work flush, which costs several times the INSERT itself: for
-    the rows every report and action writes (events, deadlines, audit). Columns left unset get
-    their defaults in the statement and come back with the id (``RETURNING``). Only for classes
-    with no relationships to fill, and rows whose foreign keys are already in the database.
+    the rows every report and action writes (cases, events, deadlines, audit). Columns left
+    unset get their defaults in the statement and come back with it (``RETURNING``). With
+    ``unless_taken`` (the attribute of a unique column) a row whose value is already stored is
+    skipped (``ON CONFLICT DO NOTHING``): False, and ``obj`` stays out of the session. Only for
+    classes with no relationships to fill, and rows whose foreign keys are already stored.
     """
     mapper: Mapper[Any] = sa_inspect(obj).mapper
     given: dict[str, Any] = {}
@@ -248,16 +251,19 @@ def insert_now(session: Session, obj: Base) -> None:
             given[column] = obj.__dict__[key]
         else:
             missing.append(key)
-    stmt = _insert_returning(mapper, tuple(missing))
-    row = session.execute(stmt, given).one()
-    for key, value in zip(missing, row, strict=True):
+    stmt = _insert_returning(mapper, tuple(missing), unless_taken, session.get_bind().dialect.name)
+    row = session.execute(stmt, given).first()
+    if row is None:
+        return False
+    for key, value in zip(missing, row, strict=False):  # a primary key given comes last
         setattr(obj, key, value)
     make_transient_to_detached(obj)
     session.add(obj)
+    return True
 
 
 _keys_by_mapper: dict[Mapper[Any], tuple[tuple[str, str], ...]] = {}
-_inserts: dict[tuple[Mapper[Any], tuple[str, ...]], Insert] = {}
+_inserts: dict[tuple[Mapper[Any], tuple[str, ...], str | None, str], Insert] = {}
 
 
 def _column_keys(mapper: Mapper[Any]) -> tuple[tuple[str, str], ...]:
@@ -270,13 +276,24 @@ def _column_keys(mapper: Mapper[Any]) -> tuple[tuple[str, str], ...]:
     return keys
 
 
-def _insert_returning(mapper: Mapper[Any], missing: tuple[str, ...]) -> Insert:
-    """``INSERT INTO <table> … RETURNING <the columns of missing>``, built once per shape so
-    SQLAlchemy compiles it once (the values travel as parameters)."""
-    stmt = _inserts.get((mapper, missing))
+def _insert_returning(
+    mapper: Mapper[Any], missing: tuple[str, ...], unless_taken: str | None, dialect: str
+) -> Insert:
+    """``INSERT INTO <table> … [ON CONFLICT (<unless_taken>) DO NOTHING] RETURNING <missing>``,
+    built once per shape so SQLAlchemy compiles it once (the values travel as parameters). The
+    primary key is always returned, so a skipped row is told by no row coming back."""
+    key = (mapper, missing, unless_taken, dialect)
+    stmt = _inserts.get(key)
     if stmt is None:
         table = mapper.local_table
         assert isinstance(table, Table)
-        returned = [mapper.get_property(key).columns[0] for key in missing]  # type: ignore[attr-defined]
-        stmt = _inserts[(mapper, missing)] = insert(table).returning(*returned)
+        returned = [mapper.get_property(k).columns[0] for k in missing]  # type: ignore[attr-defined]
+        returned += [c for c in table.primary_key if c not in returned]
+        if unless_taken is None:
+            stmt = insert(table)
+        else:
+            dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            unique = mapper.get_property(unless_taken).columns[0]  # type: ignore[attr-defined]
+            stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[unique])
+        stmt = _inserts[key] = stmt.returning(*returned)
     return stmt

@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gridgov.accounts import audit
 from gridgov.accounts.models import Role, User
@@ -41,7 +40,7 @@ from gridgov.cases.workflow import (
     apply,
 )
 from gridgov.components.models import Component
-from gridgov.db import read_first
+from gridgov.db import insert_now, read_first
 from gridgov.errors import Conflict, GridgovError, NotFound, ValidationError
 from gridgov.geo.chinacrs import to_wgs84
 from gridgov.media.storage import MediaStorage
@@ -263,7 +262,7 @@ def create_case(
         if existing is None:
             raise
         return _replay(existing, actor, report)
-    if not _insert(session, case):
+    if not insert_now(session, case, unless_taken="idempotency_key"):
         # The key is taken: a repeated request, or its twin that won a race. Answer that case.
         again = _find_key(session, key)
         if again is None:  # pragma: no cover - ON CONFLICT only skips rows that conflict
@@ -373,37 +372,6 @@ def _new_case(
     )
     set_case_state(case, outcome, payload)
     return case, outcome, payload, sub
-
-
-#: ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`` per dialect, built once so
-#: SQLAlchemy compiles it once (the values travel as parameters). On the table, not the mapped
-#: class: the ORM's bulk-insert path would cost more than the rest of the insert.
-_TABLE = Case.__table__
-_INSERTS = {
-    name: dialect.insert(_TABLE)
-    .on_conflict_do_nothing(index_elements=[_TABLE.c.idempotency_key])
-    .returning(_TABLE.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-_COLUMNS = [(a.key, a.columns[0].name) for a in inspect(Case).column_attrs if a.key != "id"]
-
-
-def _insert(session: Session, case: Case) -> bool:
-    """INSERT the new case unless its idempotency key is taken (False, nothing written). The
-    case then joins the session as if loaded, so later changes are ordinary UPDATEs."""
-    values = {}
-    for key, column in _COLUMNS:
-        if key not in case.__dict__:
-            setattr(case, key, None)  # every column loaded: no lazy refresh later
-        values[column] = getattr(case, key)
-    stmt = _INSERTS[session.get_bind().dialect.name]
-    new_id = session.execute(stmt, values).scalar()
-    if new_id is None:
-        return False
-    case.id = new_id
-    make_transient_to_detached(case)
-    session.add(case)
-    return True
 
 
 def _text(value: Any, limit: int) -> str | None:

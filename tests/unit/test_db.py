@@ -106,3 +106,13 @@ def test_insert_now_writes_at_once_with_the_defaults_and_later_changes_update(
     session.flush()
     session.expire(row)
     assert row.object_id == "2026120300001"
+
+
+def test_insert_now_unless_taken_skips_a_stored_unique_value(session: Session) -> None:
+    first = User(username="u_taken", name="甲", role=Role.SUPERVISOR)
+    assert insert_now(session, first, unless_taken="username") is True
+    again = User(username="u_taken", name="乙", role=Role.SUPERVISOR)
+    assert insert_now(session, again, unless_taken="username") is False
+    assert inspect(again).transient and again.id is None
+    names = session.scalars(select(User.name).where(User.username == "u_taken")).all()
+    assert names == ["甲"]
