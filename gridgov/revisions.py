@@ -1,10 +1,11 @@
 """Revisions of the data workers cache, read for every cache in one round trip.
 
-Process-wide caches (the geocoder's grid index, the working calendar, users' jurisdiction rows)
-must notice a change another worker committed, so each checks a version of its tables. Read
-one by one, that was a statement per cache on every report. Here each domain registers its
-version expression once (:func:`register`), and the first cache a transaction consults reads
-all of them in one SELECT (:func:`current`), kept for the transaction while it writes nothing.
+Process-wide caches (the geocoder's grid index, the working calendar, users' jurisdiction rows,
+the taxonomy) must notice a change another worker committed, so each checks a version of its
+tables. Read one by one, that was a statement per cache on every report. Here each domain
+registers its version expression once (:func:`register`), and the first cache a transaction
+consults reads all of them in one SELECT (:func:`current`), kept for the transaction while it
+writes nothing. :func:`cached` keeps a value per process while its version holds.
 
 Tables without a version of their own get one from :class:`DataRevision` (:func:`watch`): every
 ORM write to a watched class (a flush, or an ORM ``insert``/``update``/``delete`` statement) sets
@@ -16,8 +17,8 @@ therefore leaves no token behind that could later name other data. Statements ru
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,6 +40,7 @@ _versions: dict[str, tuple[ColumnElement[Any], ...]] = {}
 _statement: list[Select[Any] | None] = [None]
 _topics: dict[type, str] = {}
 _MEMO = "gridgov.revisions"
+T = TypeVar("T")
 
 
 def register(name: str, *columns: ColumnElement[Any]) -> None:
@@ -85,6 +87,22 @@ def _read(session: Session) -> dict[str, tuple[Any, ...]]:
         i += width
     session.info[_MEMO] = memo
     return memo
+
+
+_cached: dict[tuple[str, str, Hashable], tuple[tuple[Any, ...], Any]] = {}
+
+
+def cached(session: Session, name: str, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, kept per process and database under ``key`` while the version ``name`` is
+    the one ``session`` sees; called again (in ``session``) once it changed."""
+    version = current(session, name)
+    slot = (name, str(session.get_bind().engine.url), key)
+    hit = _cached.get(slot)
+    if hit is not None and hit[0] == version:
+        return hit[1]  # type: ignore[no-any-return]
+    value = load()
+    _cached[slot] = (version, value)
+    return value
 
 
 def forget(session: Session) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from gridgov import revisions
@@ -93,21 +93,14 @@ _JURISDICTION_ROWS = select(Jurisdiction.scope_kind, Jurisdiction.code).where(
 # Every request that checks a scope needs the user's rows: cached per process, and read again
 # when any jurisdiction changed (the "jurisdictions" revision, read with the other caches').
 revisions.watch("jurisdictions", Jurisdiction)
-_rows: dict[tuple[str, int], tuple[tuple[Any, ...], tuple[tuple[ScopeKind, str], ...]]] = {}
 
 
 def _jurisdiction_rows(session: Session, user_id: int) -> tuple[tuple[ScopeKind, str], ...]:
-    version = revisions.current(session, "jurisdictions")
-    bind = session.get_bind()
-    key = (str((bind if isinstance(bind, Engine) else bind.engine).url), user_id)
-    hit = _rows.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    rows = tuple(
-        (kind, code) for kind, code in session.execute(_JURISDICTION_ROWS, {"user_id": user_id})
-    )
-    _rows[key] = (version, rows)
-    return rows
+    def load() -> tuple[tuple[ScopeKind, str], ...]:
+        rows = session.execute(_JURISDICTION_ROWS, {"user_id": user_id})
+        return tuple((kind, code) for kind, code in rows)
+
+    return revisions.cached(session, "jurisdictions", user_id, load)
 
 
 def scope_of(session: Session, user: User) -> Scope:

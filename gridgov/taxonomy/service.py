@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from gridgov import revisions
@@ -279,26 +279,22 @@ def get_subclass(session: Session, code: str, kind: Kind | None = None) -> Subcl
 # Every report and action reads its subclass: shared copies, read again when the taxonomy
 # changed (its revision is read with the other caches' versions, one statement per request).
 revisions.watch("taxonomy", TaxonomyClass, Subclass, SubclassTimeLimit)
-_shared: dict[tuple[str, str, Kind | None], tuple[tuple[Any, ...], Subclass]] = {}
 
 
 def shared_subclass(session: Session, code: str, kind: Kind | None = None) -> Subclass:
     """:func:`get_subclass` for reading only (a report's checks, its deadlines): one detached
     copy per process with its time limits loaded, kept while the taxonomy's revision stays the
     same. Never change it or add it to a session: use :func:`get_subclass` to edit."""
-    version = revisions.current(session, "taxonomy")
-    bind = session.get_bind()
-    key = (str((bind if isinstance(bind, Engine) else bind.engine).url), code, kind)
-    hit = _shared.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    # A session of its own on the same connection: the same transaction's view (the one the
-    # version came from), none of the caller's objects.
-    with Session(bind=session.connection()) as loader:
-        sub = get_subclass(loader, code, kind)
-        loader.expunge_all()
-    _shared[key] = (version, sub)
-    return sub
+
+    def load() -> Subclass:
+        # A session of its own on the same connection: the same transaction's view (the one
+        # the version came from), none of the caller's objects.
+        with Session(bind=session.connection()) as loader:
+            sub = get_subclass(loader, code, kind)
+            loader.expunge_all()
+        return sub
+
+    return revisions.cached(session, "taxonomy", (code, kind), load)
 
 
 def forget_subclasses(session: Session) -> None:
