@@ -6,6 +6,7 @@ index it with ordinary B-trees and no spatial extension is required (DESIGN §4.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -262,38 +263,27 @@ def insert_now(session: Session, obj: Base, *, unless_taken: str | None = None) 
     return True
 
 
-_keys_by_mapper: dict[Mapper[Any], tuple[tuple[str, str], ...]] = {}
-_inserts: dict[tuple[Mapper[Any], tuple[str, ...], str | None, str], Insert] = {}
-
-
+@functools.cache
 def _column_keys(mapper: Mapper[Any]) -> tuple[tuple[str, str], ...]:
-    """(attribute key, column name) of every column of ``mapper``."""
-    keys = _keys_by_mapper.get(mapper)
-    if keys is None:
-        keys = _keys_by_mapper[mapper] = tuple(
-            (a.key, a.columns[0].key) for a in mapper.column_attrs
-        )
-    return keys
+    """(attribute key, column key) of every column of ``mapper``."""
+    return tuple((a.key, a.columns[0].key) for a in mapper.column_attrs)
 
 
+@functools.cache
 def _insert_returning(
     mapper: Mapper[Any], missing: tuple[str, ...], unless_taken: str | None, dialect: str
 ) -> Insert:
     """``INSERT INTO <table> … [ON CONFLICT (<unless_taken>) DO NOTHING] RETURNING <missing>``,
     built once per shape so SQLAlchemy compiles it once (the values travel as parameters). The
     primary key is always returned, so a skipped row is told by no row coming back."""
-    key = (mapper, missing, unless_taken, dialect)
-    stmt = _inserts.get(key)
-    if stmt is None:
-        table = mapper.local_table
-        assert isinstance(table, Table)
-        returned = [mapper.get_property(k).columns[0] for k in missing]  # type: ignore[attr-defined]
-        returned += [c for c in table.primary_key if c not in returned]
-        if unless_taken is None:
-            stmt = insert(table)
-        else:
-            dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            unique = mapper.get_property(unless_taken).columns[0]  # type: ignore[attr-defined]
-            stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=[unique])
-        stmt = _inserts[key] = stmt.returning(*returned)
-    return stmt
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    returned = [mapper.get_property(k).columns[0] for k in missing]  # type: ignore[attr-defined]
+    returned += [c for c in table.primary_key if c not in returned]
+    if unless_taken is None:
+        return insert(table).returning(*returned)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    unique = mapper.get_property(unless_taken).columns[0]  # type: ignore[attr-defined]
+    return (
+        dialect_insert(table).on_conflict_do_nothing(index_elements=[unique]).returning(*returned)
+    )

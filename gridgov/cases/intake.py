@@ -271,7 +271,6 @@ def create_case(
     record_outcome(session, case, outcome, payload, sub, calendar, None)
     assign_case_no(session, case, now)
     audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
-    session.flush()
     return case
 
 
