@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import uvicorn
@@ -16,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gridgov.benchmarks.intake import _drive, _drive_paced, free_port
+from gridgov.benchmarks.intake import LoadResult, _drive, _drive_paced, free_port
 
 
 def _server(service_s: float) -> Starlette:
@@ -54,9 +56,16 @@ def serve() -> Iterator[Callable[[float], str]]:
 BODIES = [({}, {"n": i}) for i in range(2)]
 
 
+def _run(load: Coroutine[Any, Any, LoadResult]) -> LoadResult:
+    """Run a load on an event loop of its own thread: the test process may hold a running loop
+    already (Playwright's, from a browser test in the same worker)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, load).result()
+
+
 def test_closed_loop_latency_is_the_service_time(serve: Callable[[float], str]) -> None:
     base = serve(0.2)
-    result = asyncio.run(_drive(base, "/create", BODIES, seconds=1.3, warmup=0.0))
+    result = _run(_drive(base, "/create", BODIES, seconds=1.3, warmup=0.0))
     assert result.errors == 0
     assert 4 <= result.ok <= 12  # 2 clients × up to 6 answers of 0.2 s inside 1.3 s
     assert all(190 <= ms < 1000 for ms in result.latencies_ms)  # no backlog: each its own wait
@@ -65,13 +74,13 @@ def test_closed_loop_latency_is_the_service_time(serve: Callable[[float], str]) 
 def test_paced_load_offers_its_rate_and_keeps_a_slow_servers_backlog(
     serve: Callable[[float], str],
 ) -> None:
-    fast = asyncio.run(_drive_paced(serve(0.01), "/create", BODIES, 10.0, 0.95, 0.0))
+    fast = _run(_drive_paced(serve(0.01), "/create", BODIES, 10.0, 0.95, 0.0))
     assert (fast.ok, fast.errors) == (10, 0)  # due at 0.0, 0.1 … 0.9 s, each answered
     assert max(fast.latencies_ms) < 250
 
     # 0.3 s per answer, while each client is due every 0.2 s: every request starts 0.1 s later
     # than the one before it did, and that wait counts (0.3, 0.4 … 0.7 s for due 0 … 0.8 s).
-    slow = asyncio.run(_drive_paced(serve(0.3), "/create", BODIES, 10.0, 0.95, 0.0))
+    slow = _run(_drive_paced(serve(0.3), "/create", BODIES, 10.0, 0.95, 0.0))
     assert (slow.ok, slow.errors) == (10, 0)  # due in the window: all waited for
     assert max(slow.latencies_ms) >= 650
     assert sorted(slow.latencies_ms)[0] >= 290
