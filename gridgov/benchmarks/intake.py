@@ -408,14 +408,10 @@ def api_load(
     chosen = [people[i % len(people)] for i in range(clients)]
     runs: dict[str, LoadResult] = {}
 
-    def load(base: str, path: str, bodies: list[Any], prefix: str) -> None:
-        runs[prefix.rstrip("_") or "create"] = asyncio.run(
-            _drive(base, path, bodies, seconds, warmup)
-        )
+    def load(base: str, path: str, bodies: list[Any], closed: str, paced: str) -> None:
+        runs[closed] = asyncio.run(_drive(base, path, bodies, seconds, warmup))
         if paced_rate > 0:
-            runs[f"{prefix}paced"] = asyncio.run(
-                _drive_paced(base, path, bodies, paced_rate, seconds, warmup)
-            )
+            runs[paced] = asyncio.run(_drive_paced(base, path, bodies, paced_rate, seconds, warmup))
 
     with server("gridgov.asgi:app", backend, workers) as base:
         tokens = login_all(base, sorted({p.username for p in chosen}))
@@ -436,7 +432,7 @@ def api_load(
             )
             for p in chosen
         ]
-        load(base, "/api/cases", bodies, "")
+        load(base, "/api/cases", bodies, "create", "paced")
     with server(
         "gridgov.benchmarks.baseline_app:create_app", backend, workers, factory=True
     ) as base:
@@ -444,7 +440,7 @@ def api_load(
             ({}, {"description": b["description"], "lon": b["lon"], "lat": b["lat"]})
             for _, b in bodies
         ]
-        load(base, "/baseline", plain, "baseline_")
+        load(base, "/baseline", plain, "baseline", "baseline_paced")
     return runs, photo
 
 
