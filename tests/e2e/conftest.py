@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,6 +121,33 @@ def vendor_built() -> None:
         )
 
 
+def _overdue_whatever_the_hour(engine: Engine, count: int = 5) -> None:
+    """Put a few cases the departments hold past their due time.
+
+    One day of history leaves overdue cases to the hour the tests run: at night in Shanghai,
+    yesterday's working-hour limits have not run out yet, and the red boards would be empty.
+    Each chosen step falls due halfway between its start and now.
+    """
+    from gridgov.cases.models import Case, CaseStepDeadline
+    from gridgov.cases.workflow import State
+
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        running = session.scalars(
+            select(CaseStepDeadline)
+            .join(Case, Case.id == CaseStepDeadline.case_id)
+            .where(
+                CaseStepDeadline.stopped_at.is_(None),
+                Case.state.in_([State.DISPATCHED, State.HANDLING]),
+            )
+            .order_by(CaseStepDeadline.due_at, CaseStepDeadline.id)
+            .limit(count)
+        ).all()
+        assert running, "the demo history holds no case at a department"
+        for row in running:
+            row.due_at = min(row.due_at or now, row.started_at + (now - row.started_at) / 2)
+
+
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A demo district (scale 0.05, seed 1) served by uvicorn on a free localhost port."""
@@ -133,6 +161,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     started = time.perf_counter()
     load_demo(engine, scale=0.05, seed=1, settings=settings, history_days=1)
     load_seconds = time.perf_counter() - started
+    _overdue_whatever_the_hour(engine)
     grid, address, grid_count = _known_grid(engine)
 
     port = _free_port()
