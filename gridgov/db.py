@@ -162,12 +162,23 @@ def session_factory(
     """Sessions on ``engine``. ``read_only`` sessions are meant for requests that only read
     (GET): on SQLite they begin a deferred transaction instead of taking the write lock, and
     ``session.info["read_only"]`` tells code that would write opportunistically to skip it."""
-    bind = engine or get_engine()
-    if read_only:
-        bind = _read_only_bind(bind)
-    return sessionmaker(bind=bind, expire_on_commit=False, info={"read_only": read_only})
+    engine = engine or get_engine()
+    makers = _session_makers.get(engine)
+    if makers is None:
+        makers = _session_makers[engine] = {}
+    maker = makers.get(read_only)
+    if maker is None:
+        bind = _read_only_bind(engine) if read_only else engine
+        info = {"read_only": read_only}  # each session gets a copy
+        maker = makers[read_only] = sessionmaker(bind=bind, expire_on_commit=False, info=info)
+    return maker
 
 
+# One sessionmaker per engine and mode: building one (a Session subclass of its own) costs
+# several times opening a session, and every request opens one.
+_session_makers: weakref.WeakKeyDictionary[Engine, dict[bool, sessionmaker[Session]]] = (
+    weakref.WeakKeyDictionary()
+)
 _read_only_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 

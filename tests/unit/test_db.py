@@ -89,6 +89,21 @@ def test_read_only_sessions_share_one_bind_so_caches_keyed_by_it_hit(tmp_path: P
     engine.dispose()
 
 
+def test_session_factory_is_built_once_per_engine_and_mode_and_sessions_keep_their_own_info(
+    tmp_path: Path,
+) -> None:
+    """Every request asks for a factory: one per engine and mode, whose sessions still each
+    get an ``info`` of their own (a flag set on one request's session stays there)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'makers.db'}")
+    writer, reader = session_factory(engine), session_factory(engine, read_only=True)
+    assert session_factory(engine) is writer and writer is not reader
+    with writer() as a, writer() as b, reader() as c:
+        a.info["flag"] = True
+        assert "flag" not in b.info and a.info["read_only"] is False
+        assert c.info == {"read_only": True}
+    engine.dispose()
+
+
 def test_insert_now_writes_at_once_with_the_defaults_and_later_changes_update(
     session: Session,
 ) -> None:
