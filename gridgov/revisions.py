@@ -89,19 +89,28 @@ def _read(session: Session) -> dict[str, tuple[Any, ...]]:
     return memo
 
 
-_cached: dict[tuple[str, str, Hashable], tuple[tuple[Any, ...], Any]] = {}
+#: Most values kept for one version of a name: a flood of keys (unknown login tokens, say)
+#: cannot grow a worker without bound.
+MAX_CACHED = 10_000
+_cached: dict[tuple[str, str], tuple[tuple[Any, ...], dict[Hashable, Any]]] = {}
 
 
 def cached(session: Session, name: str, key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, kept per process and database under ``key`` while the version ``name`` is
-    the one ``session`` sees; called again (in ``session``) once it changed."""
+    the one ``session`` sees; called again (in ``session``) once it changed. The values of an
+    older version are dropped together when a newer one is first seen."""
     version = current(session, name)
-    slot = (name, str(session.get_bind().engine.url), key)
-    hit = _cached.get(slot)
-    if hit is not None and hit[0] == version:
-        return hit[1]  # type: ignore[no-any-return]
+    slot = (name, str(session.get_bind().engine.url))
+    held = _cached.get(slot)
+    if held is None or held[0] != version:
+        held = _cached[slot] = (version, {})
+    values = held[1]
+    if key in values:
+        return values[key]  # type: ignore[no-any-return]
     value = load()
-    _cached[slot] = (version, value)
+    if len(values) >= MAX_CACHED:
+        values.clear()
+    values[key] = value
     return value
 
 

@@ -4,7 +4,8 @@ A login creates an opaque random token (``secrets.token_urlsafe``); only its sha
 in ``user_session``. The token comes back as ``Authorization: Bearer <token>`` or in the
 HttpOnly cookie ``gridgov_session``. Every login failure gives the same answer, whether the
 username exists, the password is wrong, the account is locked or disabled; the audit log keeps
-the real reason.
+the real reason. Each worker keeps the logins it has seen (see ``_live_login``) until any login
+or user changes.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
+from gridgov import revisions
 from gridgov.accounts import audit, passwords
 from gridgov.accounts.models import User, UserSession
 from gridgov.config import Settings
@@ -117,47 +119,88 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     """The user behind a live session token, or ``Unauthorized`` saying why not
     (``unauthenticated``, ``session_expired``, ``session_revoked``, ``account_disabled``)."""
     now = now or utcnow()
-    found = _session_and_user(session, hash_token(token))
+    found = _live_login(session, hash_token(token))
     if found is None:
         raise Unauthorized("unknown session; please log in", code="unauthenticated")
-    row, user = found
-    if row.revoked_at is not None:
+    if found.revoked_at is not None:
         raise Unauthorized("this session was logged out; please log in", code="session_revoked")
-    if row.expires_at <= now:
+    if found.expires_at <= now:
         raise Unauthorized("your session has expired; please log in again", code="session_expired")
-    if user is None or not user.active:
+    if found.user is None or not found.user.active:
         raise Unauthorized("this account is disabled", code="account_disabled")
     # Read-only requests never write (see gridgov.db.session_factory): last_seen is the time of
     # the last login or write request, to the minute.
-    if now - row.last_seen >= TOUCH_INTERVAL and not session.info.get("read_only"):
-        row.last_seen = now
-    return user
+    if now - found.last_seen >= TOUCH_INTERVAL and not session.info.get("read_only"):
+        found.last_seen = now  # this worker's copy: its next requests need not write it again
+        session.info[_TOUCH] = (found.session_id, now)
+    return session.merge(found.user, load=False)
 
 
-def _session_and_user(session: Session, token_hash: str) -> tuple[UserSession, User | None] | None:
-    """The login session of ``token_hash`` and its user, in one round trip (every request).
+@dataclass
+class _LiveLogin:
+    """What authentication needs of a login session, kept per process (see below)."""
+
+    session_id: int
+    revoked_at: datetime | None
+    expires_at: datetime
+    last_seen: datetime
+    user: User | None  # detached: every request merges a copy into its own session
+
+
+# Every request authenticates, so logins are cached per process, read again when a login or
+# a user changed (the "logins" revision, read with the other caches' versions): a logout, a
+# revoked session or a disabled account counts on the next request in every worker. Writing
+# last_seen does not change the revision (see _write_last_seen).
+revisions.watch("logins", UserSession, User)
+
+_LOGIN = (
+    select(UserSession, User)
+    .outerjoin(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
+def _live_login(session: Session, token_hash: str) -> _LiveLogin | None:
+    """The login session of ``token_hash`` and its user, or None for an unknown token.
 
     Read through :func:`gridgov.db.read_first`: authentication runs in a dependency, on a worker
     thread of its own, before the endpoint waits for another. Were it to take SQLite's write
     lock there, requests queued for the lock would occupy every thread its holder needs (seen
     as 10-second stalls at 50 concurrent reporters with ``request_threads`` 8).
     """
-    stmt = (
-        select(UserSession, User)
-        .outerjoin(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == token_hash)
-    )
     with read_first(session) as reader:
-        found = reader.execute(stmt).first()
-    if found is None:
-        return None
-    row, user = found
-    if reader is session:
-        return row, user
-    return (
-        session.merge(row, load=False),
-        None if user is None else session.merge(user, load=False),
-    )
+
+        def load() -> _LiveLogin | None:
+            # A session of its own on the same connection: the transaction's view, detached
+            # copies that no request's session holds.
+            with Session(bind=reader.connection()) as loader:
+                found = loader.execute(_LOGIN, {"token_hash": token_hash}).first()
+                loader.expunge_all()
+            if found is None:
+                return None
+            row, user = found
+            return _LiveLogin(row.id, row.revoked_at, row.expires_at, row.last_seen, user)
+
+        return revisions.cached(reader, "logins", token_hash, load)
+
+
+_TOUCH = "gridgov.accounts.touch"
+_WRITE_LAST_SEEN = (
+    update(UserSession.__table__)  # type: ignore[arg-type]
+    .where(UserSession.__table__.c.id == bindparam("session_id"))
+    .values(last_seen=bindparam("seen"))
+)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_last_seen(session: Session) -> None:
+    """Write the last_seen that :func:`authenticate` noted, as the request commits. On the
+    connection itself, not through the ORM: a write the "logins" revision does not see, so a
+    minute's touch does not make every worker read every login again."""
+    touch = session.info.pop(_TOUCH, None)
+    if touch is not None:
+        session_id, seen = touch
+        session.connection().execute(_WRITE_LAST_SEEN, {"session_id": session_id, "seen": seen})
 
 
 def logout(session: Session, token: str, *, ip: str | None = None) -> bool:

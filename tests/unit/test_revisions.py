@@ -123,3 +123,28 @@ def test_a_scope_follows_a_change_committed_elsewhere(own_engine: Engine) -> Non
     with make() as s:
         assert scope_of(s, get_user(s, "jdy_scope")).grids == {GRID_B}
     assert len(queries) == 1
+
+
+def test_cached_keeps_the_values_of_one_version_and_a_bounded_number_of_them(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+
+    def value(n: int) -> int:
+        def load() -> int:
+            loads.append(n)
+            return n * 10
+
+        return revisions.cached(session, "jurisdictions", ("test", n), load)
+
+    assert [value(1), value(1)] == [10, 10] and loads == [1]
+    monkeypatch.setattr(revisions, "MAX_CACHED", 2)
+    value(2)
+    value(3)  # a third value: the full set is dropped first
+    value(1)
+    assert loads == [1, 2, 3, 1]
+    user = create_user(session, "jdy_rev3", "修订三", Role.SUPERVISOR, "rev-password-1")
+    session.flush()
+    session.add(Jurisdiction(user_id=user.id, scope_kind=ScopeKind.GRID, code=GRID_A))
+    value(1)  # a new version: loaded again
+    assert loads == [1, 2, 3, 1, 1]

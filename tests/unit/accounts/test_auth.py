@@ -118,16 +118,26 @@ def test_logout_revokes(
     ]
 
 
-def test_last_seen_is_written_at_most_once_a_minute(
+def test_last_seen_is_written_at_most_once_a_minute_when_the_request_commits(
     session: Session, settings: Settings, make_user: Callable[..., User]
 ) -> None:
     make_user()
     result = auth.login(session, settings, "zhangsan", PASSWORD)
     row = session.scalars(select(UserSession)).one()
     first = row.last_seen
-    auth.authenticate(session, result.token, now=first + timedelta(seconds=30))
-    assert row.last_seen == first
-    auth.authenticate(session, result.token, now=first + timedelta(seconds=61))
+
+    def seen_after_commit(seconds: int) -> timedelta:
+        auth.authenticate(session, result.token, now=first + timedelta(seconds=seconds))
+        session.commit()
+        session.refresh(row)
+        return row.last_seen - first
+
+    assert seen_after_commit(30) == timedelta(0)
+    assert seen_after_commit(61) == timedelta(seconds=61)
+    assert seen_after_commit(90) == timedelta(seconds=61)  # within a minute of the last write
+    auth.authenticate(session, result.token, now=first + timedelta(seconds=150))
+    session.rollback()  # a request that fails writes nothing
+    session.refresh(row)
     assert row.last_seen == first + timedelta(seconds=61)
 
 
