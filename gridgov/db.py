@@ -18,6 +18,8 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    Column,
+    ColumnDefault,
     Connection,
     DateTime,
     Engine,
@@ -25,10 +27,14 @@ from sqlalchemy import (
     Insert,
     LargeBinary,
     MetaData,
+    Select,
     Table,
+    bindparam,
     create_engine,
     event,
     insert,
+    select,
+    true,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -254,24 +260,92 @@ def insert_now(session: Session, obj: Base, *, unless_taken: str | None = None) 
     ``unless_taken`` (the attribute of a unique column) a row whose value is already stored is
     skipped (``ON CONFLICT DO NOTHING``): False, and ``obj`` stays out of the session. Only for
     classes with no relationships to fill, and rows whose foreign keys are already stored.
+    Inside :func:`inserts_together` the row is written when that block ends.
     """
+    queued: list[Base] | None = session.info.get(_QUEUED)
+    if queued is not None:
+        if unless_taken is not None:
+            raise TypeError("insert_now(unless_taken=…) cannot wait for inserts_together")
+        queued.append(obj)
+        return True
     mapper: Mapper[Any] = sa_inspect(obj).mapper
+    given, missing = _split(mapper, obj)
+    stmt = _insert_returning(mapper, missing, unless_taken, session.get_bind().dialect.name)
+    row = session.execute(stmt, given).first()
+    if row is None:
+        return False
+    _attach(session, obj, missing, row)
+    return True
+
+
+_QUEUED = "gridgov.db.inserts_together"
+
+
+@contextmanager
+def inserts_together(session: Session) -> Iterator[None]:
+    """Write the rows :func:`insert_now` is given inside the block together, as it ends.
+
+    On PostgreSQL that is one statement: each row's ``INSERT … RETURNING`` a data-modifying
+    ``WITH`` of a single ``SELECT`` (a report's event, deadline and audit rows: one round trip
+    instead of three). SQLite has no INSERT inside a WITH, and no round trips to save: there
+    the rows are inserted one by one. Until the block ends the rows are not in the database:
+    nothing inside it may read them. When the block raises, none is written.
+    """
+    if _QUEUED in session.info:
+        raise RuntimeError("inserts_together blocks do not nest")
+    queued: list[Base] = []
+    session.info[_QUEUED] = queued
+    try:
+        yield
+    finally:
+        del session.info[_QUEUED]
+    if session.get_bind().dialect.name != "postgresql" or len(queued) < 2:
+        for obj in queued:
+            insert_now(session, obj)
+        return
+    shapes: list[tuple[Mapper[Any], tuple[str, ...], tuple[str, ...]]] = []
+    params: dict[str, Any] = {}
+    for i, obj in enumerate(queued):
+        mapper: Mapper[Any] = sa_inspect(obj).mapper
+        given, missing = _split(mapper, obj, python_defaults=True)
+        shapes.append((mapper, tuple(given), missing))
+        params.update({f"r{i}_{column}": value for column, value in given.items()})
+    stmt, widths = _insert_chain(tuple(shapes))
+    row = session.execute(stmt, params).one()
+    at = 0
+    for obj, (_, _, missing), width in zip(queued, shapes, widths, strict=True):
+        _attach(session, obj, missing, row[at : at + width])
+        at += width
+
+
+def _split(
+    mapper: Mapper[Any], obj: Base, *, python_defaults: bool = False
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The values ``obj`` was given, by column key, and the attribute keys it was not. With
+    ``python_defaults`` a column's Python-side default (a value or a function of no arguments)
+    counts as given: SQLAlchemy cannot fill those in for an INSERT inside a WITH."""
     given: dict[str, Any] = {}
     missing: list[str] = []
     for key, column in _column_keys(mapper):
         if key in obj.__dict__:
             given[column] = obj.__dict__[key]
+            continue
+        default = mapper.columns[key].default if python_defaults else None
+        if isinstance(default, ColumnDefault) and default.is_scalar:
+            given[column] = default.arg
+        elif isinstance(default, ColumnDefault) and default.is_callable:
+            given[column] = default.arg(None)  # type: ignore[operator]
         else:
             missing.append(key)
-    stmt = _insert_returning(mapper, tuple(missing), unless_taken, session.get_bind().dialect.name)
-    row = session.execute(stmt, given).first()
-    if row is None:
-        return False
+    return given, tuple(missing)
+
+
+def _attach(session: Session, obj: Base, missing: tuple[str, ...], row: Any) -> None:
+    """Set the values the database filled in and attach ``obj`` as a loaded object."""
     for key, value in zip(missing, row, strict=False):  # a primary key given comes last
         setattr(obj, key, value)
     make_transient_to_detached(obj)
     session.add(obj)
-    return True
 
 
 @functools.cache
@@ -289,8 +363,7 @@ def _insert_returning(
     primary key is always returned, so a skipped row is told by no row coming back."""
     table = mapper.local_table
     assert isinstance(table, Table)
-    returned = [mapper.get_property(k).columns[0] for k in missing]  # type: ignore[attr-defined]
-    returned += [c for c in table.primary_key if c not in returned]
+    returned = _returned(mapper, missing)
     if unless_taken is None:
         return insert(table).returning(*returned)
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -298,3 +371,33 @@ def _insert_returning(
     return (
         dialect_insert(table).on_conflict_do_nothing(index_elements=[unique]).returning(*returned)
     )
+
+
+def _returned(mapper: Mapper[Any], missing: tuple[str, ...]) -> list[Column[Any]]:
+    """The columns an insert returns: the ``missing`` ones, then any primary key not among them."""
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    returned = [mapper.get_property(k).columns[0] for k in missing]  # type: ignore[attr-defined]
+    return returned + [c for c in table.primary_key if c not in returned]
+
+
+@functools.cache
+def _insert_chain(
+    shapes: tuple[tuple[Mapper[Any], tuple[str, ...], tuple[str, ...]], ...],
+) -> tuple[Select[Any], tuple[int, ...]]:
+    """``WITH row0 AS (INSERT … RETURNING …), row1 AS (…) SELECT row0.…, row1.… FROM row0,
+    row1``, one ``(mapper, given column keys, missing attribute keys)`` per row; the values
+    travel as parameters ``r<i>_<column>``. Also how many columns each row returns."""
+    columns: list[Any] = []
+    widths: list[int] = []
+    rows: Any = None
+    for i, (mapper, given, missing) in enumerate(shapes):
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        values = {table.c[c]: bindparam(f"r{i}_{c}", type_=table.c[c].type) for c in given}
+        returned = _returned(mapper, missing)
+        written = insert(table).values(values).returning(*returned).cte(f"row{i}")
+        columns += [written.c[c.key] for c in returned]
+        widths.append(len(returned))
+        rows = written if rows is None else rows.join(written, true())  # one row each
+    return select(*columns).select_from(rows), tuple(widths)

@@ -40,7 +40,7 @@ from gridgov.cases.workflow import (
     apply,
 )
 from gridgov.components.models import Component
-from gridgov.db import insert_now, read_first
+from gridgov.db import insert_now, inserts_together, read_first
 from gridgov.errors import Conflict, GridgovError, NotFound, ValidationError
 from gridgov.geo.chinacrs import to_wgs84
 from gridgov.media.storage import MediaStorage
@@ -220,7 +220,8 @@ def create_case(
     outside every grid or a missing description; WorkflowError for a role that may not report.
 
     The insert itself detects a repeated key (``ON CONFLICT DO NOTHING`` on the unique key), so
-    a first report costs no lookup; the day's case number is drawn last (see ``numbering``).
+    a first report costs no lookup. The day's case number is drawn right after (see
+    ``numbering``), and the case's other rows follow in one statement.
     """
     if now.tzinfo is None:
         raise ValueError("now must be time zone aware")
@@ -268,9 +269,10 @@ def create_case(
         if again is None:  # pragma: no cover - ON CONFLICT only skips rows that conflict
             raise RuntimeError("case insert skipped without a conflicting idempotency key")
         return _replay(again, actor, report)
-    record_outcome(session, case, outcome, payload, sub, calendar, None)
     assign_case_no(session, case, now)
-    audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
+    with inserts_together(session):  # the event, the 立案 deadline and the audit row
+        record_outcome(session, case, outcome, payload, sub, calendar, None)
+        audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
     return case
 
 

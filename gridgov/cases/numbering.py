@@ -6,11 +6,12 @@ stays locked until the reporting transaction commits, so two workers can never d
 number, and no one scans the case table for ``max(case_no)`` any more. A transaction that rolls
 back gives its number back with it, so the day's numbers have no gaps.
 
-Every report of a day waits for that one row, so a report draws its number last, just before it
-commits (:func:`assign_case_no`): until then the new case carries a :func:`provisional_case_no`
-nobody else can see. The row is then held for one statement (two on SQLite) and the commit, not
-across the report's other statements. A duplicate submission that loses the race to its twin
-never draws a number.
+Every report of a day waits for that one row, so a report draws its number late
+(:func:`assign_case_no`): after its checks and its case row, which until then carries a
+:func:`provisional_case_no` nobody else can see. The row is then held for that statement (two on
+SQLite), the one that writes the report's event, deadline and audit rows (the audit names the
+case by its number; one statement on PostgreSQL) and the commit. A duplicate submission that
+loses the race to its twin never draws a number.
 """
 
 from __future__ import annotations
@@ -91,10 +92,11 @@ _ASSIGN_POSTGRESQL = text(
 
 def assign_case_no(session: Session, case: Case, now: datetime) -> str:
     """Give ``case`` (flushed with a provisional number) the next number of ``now``'s day and
-    write it; call it as the last step before the transaction commits.
+    write it; call it as late as the transaction allows: the counter row stays locked until
+    the commit.
 
     On PostgreSQL the counter bump and the case's UPDATE are one statement (the bump as a
-    data-modifying CTE), so the row is held for one round trip and the commit.
+    data-modifying CTE), so the bump itself costs one round trip.
     """
     session.flush()
     dialect = session.get_bind().dialect.name

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, inspect, select
+import pytest
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from gridgov import migrate
 from gridgov.accounts.models import AuditLog, Role, User
-from gridgov.db import insert_now, make_engine, session_factory, session_scope
+from gridgov.db import (
+    insert_now,
+    inserts_together,
+    make_engine,
+    session_factory,
+    session_scope,
+)
 
 
 def test_a_released_savepoint_does_not_commit_on_sqlite(tmp_path: Path) -> None:
@@ -131,3 +139,63 @@ def test_insert_now_unless_taken_skips_a_stored_unique_value(session: Session) -
     assert inspect(again).transient and again.id is None
     names = session.scalars(select(User.name).where(User.username == "u_taken")).all()
     assert names == ["甲"]
+
+
+def test_inserts_together_write_at_the_end_of_the_block_in_one_statement_on_postgresql(
+    session: Session,
+) -> None:
+    """Rows of several tables (one of them twice) with their Python-side defaults filled in;
+    on PostgreSQL one statement, on SQLite one each; afterwards ordinary persistent objects."""
+    statements: list[str] = []
+    conn = session.connection()
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.append(sql)
+
+    user = User(username="u_together", name="丙", role=Role.SUPERVISOR)
+    first = AuditLog(action="test.together", object_type="user", object_id="u_together")
+    second = AuditLog(action="test.together", object_type="case", detail={"n": 2})
+    event.listen(conn, "before_cursor_execute", note)
+    try:
+        with inserts_together(session):
+            for row in (user, first, second):
+                assert insert_now(session, row) is True
+            assert statements == [] and inspect(user).transient  # not written yet
+    finally:
+        event.remove(conn, "before_cursor_execute", note)
+    assert len(statements) == (1 if session.get_bind().dialect.name == "postgresql" else 3)
+    assert all(inspect(r).persistent for r in (user, first, second))
+    assert user.active is True and user.failed_logins == 0 and user.created_at.tzinfo
+    assert first.detail == {} and second.detail == {"n": 2} and first.at.tzinfo is not None
+    assert first.id != second.id
+    stored = session.execute(
+        select(AuditLog.object_id, AuditLog.detail)
+        .where(AuditLog.action == "test.together")
+        .order_by(AuditLog.id)
+    ).all()
+    assert [tuple(r) for r in stored] == [("u_together", {}), (None, {"n": 2})]
+    user.name = "丁"
+    session.flush()
+    session.expire(user)
+    assert user.name == "丁"
+
+
+def test_inserts_together_write_nothing_when_the_block_fails_and_do_not_nest(
+    session: Session,
+) -> None:
+    row = AuditLog(action="test.together.failed")
+    with pytest.raises(ValueError), inserts_together(session):
+        insert_now(session, row)
+        raise ValueError("a check failed")
+    assert inspect(row).transient
+    count = select(func.count()).select_from(AuditLog).where(AuditLog.action == row.action)
+    assert session.scalar(count) == 0
+    with inserts_together(session):
+        with pytest.raises(RuntimeError), inserts_together(session):
+            pass
+        with pytest.raises(TypeError):
+            insert_now(
+                session,
+                User(username="u_x", name="戊", role=Role.SUPERVISOR),
+                unless_taken="username",
+            )
