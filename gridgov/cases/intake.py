@@ -220,8 +220,8 @@ def create_case(
     outside every grid or a missing description; WorkflowError for a role that may not report.
 
     The insert itself detects a repeated key (``ON CONFLICT DO NOTHING`` on the unique key), so
-    a first report costs no lookup. The day's case number is drawn right after (see
-    ``numbering``), and the case's other rows follow in one statement.
+    a first report costs no lookup. The case's other rows follow in one statement, and the
+    day's case number is drawn last (see ``numbering``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be time zone aware")
@@ -269,10 +269,10 @@ def create_case(
         if again is None:  # pragma: no cover - ON CONFLICT only skips rows that conflict
             raise RuntimeError("case insert skipped without a conflicting idempotency key")
         return _replay(again, actor, report)
-    assign_case_no(session, case, now)
     with inserts_together(session):  # the event, the 立案 deadline and the audit row
         record_outcome(session, case, outcome, payload, sub, calendar, None)
-        audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
+        submitted = audit.record(session, actor, "case.submit", case, {"grid": case.grid_code})
+    assign_case_no(session, case, now, audit_row=submitted)
     return case
 
 

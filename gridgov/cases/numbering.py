@@ -6,12 +6,12 @@ stays locked until the reporting transaction commits, so two workers can never d
 number, and no one scans the case table for ``max(case_no)`` any more. A transaction that rolls
 back gives its number back with it, so the day's numbers have no gaps.
 
-Every report of a day waits for that one row, so a report draws its number late
-(:func:`assign_case_no`): after its checks and its case row, which until then carries a
-:func:`provisional_case_no` nobody else can see. The row is then held for that statement (two on
-SQLite), the one that writes the report's event, deadline and audit rows (the audit names the
-case by its number; one statement on PostgreSQL) and the commit. A duplicate submission that
-loses the race to its twin never draws a number.
+Every report of a day waits for that one row, so a report draws its number last, just before it
+commits (:func:`assign_case_no`): until then the new case, and the audit row that names it,
+carry a :func:`provisional_case_no` nobody else can see, and the statement that draws the number
+writes it into both. The row is then held for that one statement (three on SQLite) and the
+commit, not across the report's other statements. A duplicate submission that loses the race to
+its twin never draws a number.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
+from gridgov.accounts.models import AuditLog
 from gridgov.cases.models import Case
 from gridgov.db import Base
 from gridgov.errors import ValidationError
@@ -80,34 +81,56 @@ def provisional_case_no() -> str:
     return PROVISIONAL_PREFIX + uuid.uuid4().hex[:19]
 
 
-#: The counter bump as a data-modifying CTE feeding the case's UPDATE (one-row ``counter``).
-_ASSIGN_POSTGRESQL = text(
-    "WITH counter AS ("
+#: The counter bump as a data-modifying CTE (one-row ``counter``) feeding the case's UPDATE.
+_COUNTER = (
+    "counter AS ("
     " INSERT INTO case_counter (day, last) VALUES (:day, 1)"
     " ON CONFLICT (day) DO UPDATE SET last = case_counter.last + 1 RETURNING last)"
-    f" UPDATE \"case\" SET case_no = :day || lpad(counter.last::text, {SERIAL_DIGITS}, '0')"
-    ' FROM counter WHERE "case".id = :id RETURNING counter.last'
+)
+# lpad cuts a longer string: a serial past the day's last would become an existing number
+# (100000 → 10000). Longer serials stay whole, and _number refuses them after the statement.
+_NUMBER_CASE = (
+    'UPDATE "case" SET case_no = :day || lpad(counter.last::text,'
+    f" greatest({SERIAL_DIGITS}, length(counter.last::text)), '0')"
+    ' FROM counter WHERE "case".id = :id'
+)
+_ASSIGN_POSTGRESQL = text(f"WITH {_COUNTER} {_NUMBER_CASE} RETURNING counter.last")
+#: The same, and the number written into the audit row that names the case.
+_ASSIGN_AND_AUDIT_POSTGRESQL = text(
+    f'WITH {_COUNTER}, numbered AS ({_NUMBER_CASE} RETURNING "case".case_no, counter.last)'
+    " UPDATE audit_log SET object_id = numbered.case_no FROM numbered"
+    " WHERE audit_log.id = :audit_id RETURNING numbered.last"
 )
 
 
-def assign_case_no(session: Session, case: Case, now: datetime) -> str:
+def assign_case_no(
+    session: Session, case: Case, now: datetime, *, audit_row: AuditLog | None = None
+) -> str:
     """Give ``case`` (flushed with a provisional number) the next number of ``now``'s day and
-    write it; call it as late as the transaction allows: the counter row stays locked until
-    the commit.
+    write it, also into ``audit_row`` (stored naming the case by its provisional number); call
+    it as the last step before the transaction commits.
 
-    On PostgreSQL the counter bump and the case's UPDATE are one statement (the bump as a
-    data-modifying CTE), so the bump itself costs one round trip.
+    On PostgreSQL the counter bump and the UPDATEs are one statement (the bump as a
+    data-modifying CTE), so the row is held for one round trip and the commit.
     """
     session.flush()
     dialect = session.get_bind().dialect.name
     if dialect != "postgresql":
         case.case_no = next_case_no(session, now)
+        if audit_row is not None:
+            audit_row.object_id = case.case_no
         session.flush()
         return case.case_no
     day = _day(now)
-    serial = session.execute(_ASSIGN_POSTGRESQL, {"day": day, "id": case.id}).scalar_one()
+    if audit_row is None:
+        serial = session.execute(_ASSIGN_POSTGRESQL, {"day": day, "id": case.id}).scalar_one()
+    else:
+        params = {"day": day, "id": case.id, "audit_id": audit_row.id}
+        serial = session.execute(_ASSIGN_AND_AUDIT_POSTGRESQL, params).scalar_one()
     number = _number(day, int(serial))  # raises past MAX_SERIAL: the request rolls back
     set_committed_value(case, "case_no", number)
+    if audit_row is not None:
+        set_committed_value(audit_row, "object_id", number)
     return number
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gridgov.accounts.models import AuditLog
 from gridgov.cases import service
 from gridgov.cases.models import Case, CaseEvent, CaseStepDeadline
+from gridgov.cases.numbering import MAX_SERIAL, TZ, CaseCounter
 from gridgov.cases.workflow import State, Step, WorkflowError
 from gridgov.errors import Conflict, Forbidden, ValidationError
 from gridgov.taxonomy.models import Kind, Subclass
@@ -125,6 +126,26 @@ def test_the_stored_case_number_and_its_audit_row_are_the_days_number(session: S
         select(AuditLog.object_id).where(AuditLog.action == "case.submit").order_by(AuditLog.id)
     ).all()
     assert audited == stored
+
+
+def test_a_report_on_a_day_whose_numbers_are_used_up_is_refused_and_leaves_nothing(
+    session: Session, w: World
+) -> None:
+    """The 100,000th report of a day: a 422 naming the case number, not a duplicate number
+    (PostgreSQL's lpad would cut 100000 to 10000) and not a half-stored case."""
+    day = T0.astimezone(TZ).strftime("%Y%m%d")
+    counter = CaseCounter(day=day, last=9_999)
+    session.add(counter)
+    session.flush()
+    assert report(session, w, key="phone-10000").case_no == f"{day}10000"
+    counter.last = MAX_SERIAL
+    session.flush()
+    before = session.scalar(select(func.count()).select_from(Case))
+    savepoint = session.begin_nested()  # as the request's rollback would
+    with pytest.raises(ValidationError, match="used up"):
+        report(session, w, key="phone-full")
+    savepoint.rollback()
+    assert session.scalar(select(func.count()).select_from(Case)) == before
 
 
 def test_stale_version_is_a_conflict_with_the_current_state(session: Session, w: World):
