@@ -97,8 +97,8 @@ _cached: dict[tuple[str, str], tuple[tuple[Any, ...], dict[Hashable, Any]]] = {}
 
 def cached(session: Session, name: str, key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, kept per process and database under ``key`` while the version ``name`` is
-    the one ``session`` sees; called again (in ``session``) once it changed. The values of an
-    older version are dropped together when a newer one is first seen."""
+    the one ``session`` sees; called again (in ``session``) once it changed. All values kept
+    for one version are dropped together when ``session`` sees another."""
     version = current(session, name)
     slot = (name, str(session.get_bind().engine.url))
     held = _cached.get(slot)
