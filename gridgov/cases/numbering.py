@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Integer, String, text
+from sqlalchemy import Insert, Integer, String, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
@@ -103,6 +103,18 @@ _ASSIGN_AND_AUDIT_POSTGRESQL = text(
 )
 
 
+_SET_CASE_NO = (
+    update(Case.__table__)  # type: ignore[arg-type]
+    .where(Case.__table__.c.id == bindparam("row_id"))
+    .values(case_no=bindparam("number"))
+)
+_SET_AUDIT_OBJECT = (
+    update(AuditLog.__table__)  # type: ignore[arg-type]
+    .where(AuditLog.__table__.c.id == bindparam("row_id"))
+    .values(object_id=bindparam("number"))
+)
+
+
 def assign_case_no(
     session: Session, case: Case, now: datetime, *, audit_row: AuditLog | None = None
 ) -> str:
@@ -114,20 +126,21 @@ def assign_case_no(
     data-modifying CTE), so the row is held for one round trip and the commit.
     """
     session.flush()
-    dialect = session.get_bind().dialect.name
-    if dialect != "postgresql":
-        case.case_no = next_case_no(session, now)
+    if session.get_bind().dialect.name != "postgresql":
+        # Plain UPDATEs, no unit-of-work flush: on SQLite every writer waits for this one.
+        number = next_case_no(session, now)
+        conn = session.connection()
+        conn.execute(_SET_CASE_NO, {"row_id": case.id, "number": number})
         if audit_row is not None:
-            audit_row.object_id = case.case_no
-        session.flush()
-        return case.case_no
-    day = _day(now)
-    if audit_row is None:
-        serial = session.execute(_ASSIGN_POSTGRESQL, {"day": day, "id": case.id}).scalar_one()
+            conn.execute(_SET_AUDIT_OBJECT, {"row_id": audit_row.id, "number": number})
     else:
-        params = {"day": day, "id": case.id, "audit_id": audit_row.id}
-        serial = session.execute(_ASSIGN_AND_AUDIT_POSTGRESQL, params).scalar_one()
-    number = _number(day, int(serial))  # raises past MAX_SERIAL: the request rolls back
+        day = _day(now)
+        if audit_row is None:
+            serial = session.execute(_ASSIGN_POSTGRESQL, {"day": day, "id": case.id}).scalar_one()
+        else:
+            params = {"day": day, "id": case.id, "audit_id": audit_row.id}
+            serial = session.execute(_ASSIGN_AND_AUDIT_POSTGRESQL, params).scalar_one()
+        number = _number(day, int(serial))  # raises past MAX_SERIAL: the request rolls back
     set_committed_value(case, "case_no", number)
     if audit_row is not None:
         set_committed_value(audit_row, "object_id", number)
