@@ -42,7 +42,7 @@ from gridgov.cases.workflow import (
     WorkflowError,
     apply,
 )
-from gridgov.db import insert_now
+from gridgov.db import insert_now, inserts_together
 from gridgov.errors import Conflict, NotFound, ValidationError
 from gridgov.media.storage import MediaStorage
 from gridgov.taxonomy.models import Kind, Subclass
@@ -325,15 +325,18 @@ def act(
         raise
     check_payload_photos(media, data)
     sub = _subclass_of(session, case)
-    try:  # the event row (unique per case and version) is written at once, the case at flush
-        row = store_outcome(session, case, outcome, data, sub, calendar)
-        audit.record(
-            session,
-            actor_user,
-            f"case.{outcome.event.action.value}",
-            case,
-            {"from": outcome.event.from_state.value, "to": outcome.event.to_state.value},
-        )
+    # The event row (unique per case and version), new deadlines and the audit row are written
+    # together as the block ends; the case and stopped deadlines at the flush.
+    try:
+        with inserts_together(session):
+            row = store_outcome(session, case, outcome, data, sub, calendar)
+            audit.record(
+                session,
+                actor_user,
+                f"case.{outcome.event.action.value}",
+                case,
+                {"from": outcome.event.from_state.value, "to": outcome.event.to_state.value},
+            )
         session.flush()
     except (StaleDataError, IntegrityError):
         session.rollback()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.accounts.models import AuditLog
@@ -146,6 +147,36 @@ def test_a_report_on_a_day_whose_numbers_are_used_up_is_refused_and_leaves_nothi
         report(session, w, key="phone-full")
     savepoint.rollback()
     assert session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_an_action_writes_its_event_deadline_and_audit_rows_in_one_insert_on_postgresql(
+    session: Session, w: World
+) -> None:
+    """立案 stops the 立案 deadline, starts 派遣's and adds the event and audit rows: the three
+    new rows are one statement on PostgreSQL (a chain of INSERTs), one each on SQLite."""
+    case = report(session, w)
+    inserts: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.lstrip().upper().startswith(("INSERT", "WITH")) and "INSERT INTO" in sql:
+            inserts.append(sql)
+
+    conn = session.connection()
+    event.listen(conn, "before_cursor_execute", note)
+    try:
+        walk(session, w, case, 1)
+    finally:
+        event.remove(conn, "before_cursor_execute", note)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert len(inserts) == (1 if postgresql else 3)
+    steps = session.scalars(
+        select(CaseStepDeadline.step).where(CaseStepDeadline.case_id == case.id)
+    ).all()
+    assert sorted(steps) == sorted([Step.REGISTER, Step.DISPATCH])
+    actions = session.scalars(
+        select(AuditLog.action).where(AuditLog.object_id == case.case_no).order_by(AuditLog.id)
+    ).all()
+    assert actions == ["case.submit", "case.register"]
 
 
 def test_stale_version_is_a_conflict_with_the_current_state(session: Session, w: World):
