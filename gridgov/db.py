@@ -237,6 +237,17 @@ def read_first(session: Session) -> Iterator[Session]:
 
 
 @contextmanager
+def detached_loader(session: Session) -> Iterator[Session]:
+    """A session of its own on ``session``'s connection, for loading objects a process shares
+    between requests (see :mod:`gridgov.revisions`): it sees the same transaction as
+    ``session`` (the one a cache's version was read in) and none of its objects, and all it
+    loaded is detached when the block ends."""
+    with Session(bind=session.connection()) as loader:
+        yield loader
+        loader.expunge_all()
+
+
+@contextmanager
 def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""
     session = session_factory(engine, read_only=read_only)()

@@ -23,7 +23,7 @@ from gridgov import revisions
 from gridgov.accounts import audit, passwords
 from gridgov.accounts.models import User, UserSession
 from gridgov.config import Settings
-from gridgov.db import read_first, utcnow
+from gridgov.db import detached_loader, read_first, utcnow
 from gridgov.errors import Unauthorized
 
 COOKIE_NAME = "gridgov_session"
@@ -171,11 +171,8 @@ def _live_login(session: Session, token_hash: str) -> _LiveLogin | None:
     with read_first(session) as reader:
 
         def load() -> _LiveLogin | None:
-            # A session of its own on the same connection: the transaction's view, detached
-            # copies that no request's session holds.
-            with Session(bind=reader.connection()) as loader:
+            with detached_loader(reader) as loader:
                 found = loader.execute(_LOGIN, {"token_hash": token_hash}).first()
-                loader.expunge_all()
             if found is None:
                 return None
             row, user = found

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from gridgov import revisions
+from gridgov.db import detached_loader
 from gridgov.errors import Conflict, ImportRejected, NotFound, ValidationError
 from gridgov.taxonomy import excel
 from gridgov.taxonomy.models import (
@@ -287,12 +288,8 @@ def shared_subclass(session: Session, code: str, kind: Kind | None = None) -> Su
     same. Never change it or add it to a session: use :func:`get_subclass` to edit."""
 
     def load() -> Subclass:
-        # A session of its own on the same connection: the same transaction's view (the one
-        # the version came from), none of the caller's objects.
-        with Session(bind=session.connection()) as loader:
-            sub = get_subclass(loader, code, kind)
-            loader.expunge_all()
-        return sub
+        with detached_loader(session) as loader:
+            return get_subclass(loader, code, kind)
 
     return revisions.cached(session, "taxonomy", (code, kind), load)
 
